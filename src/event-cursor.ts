@@ -1,0 +1,57 @@
+/**
+ * The two positions in the event log. `fetched` is the highest id fetched (the next
+ * poll asks for ids after it); `completed` is the low-watermark: every event at or
+ * below it succeeded or was parked. Incremental events arrive in ascending id order,
+ * so the outstanding ids form a queue whose head bounds the watermark.
+ */
+export class EventCursor {
+  private fetchedId = 0;
+  private completedId = 0;
+  private readonly outstanding = new Set<number>();
+  private order: number[] = [];
+  private head = 0;
+
+  /** Highest event id fetched. */
+  get fetched(): number {
+    return this.fetchedId;
+  }
+
+  /** Every event at or below this id is done or parked. */
+  get completed(): number {
+    return this.completedId;
+  }
+
+  /** Starts over at a replay's `lastEventId`. */
+  reset(lastEventId: number): void {
+    this.fetchedId = lastEventId;
+    this.completedId = lastEventId;
+    this.outstanding.clear();
+    this.order = [];
+    this.head = 0;
+  }
+
+  /** Records a fetched page: its queued ids are outstanding until finished. */
+  fetchedThrough(lastEventId: number, queuedIds: readonly number[]): void {
+    for (const id of queuedIds) {
+      this.outstanding.add(id);
+      this.order.push(id);
+    }
+    this.fetchedId = Math.max(this.fetchedId, lastEventId);
+    this.advance();
+  }
+
+  /** Marks an incremental event done or parked. */
+  finished(id: number): void {
+    if (this.outstanding.delete(id)) this.advance();
+  }
+
+  private advance(): void {
+    while (this.head < this.order.length && !this.outstanding.has(this.order[this.head])) this.head += 1;
+    if (this.head > 1024 && this.head * 2 > this.order.length) {
+      this.order = this.order.slice(this.head);
+      this.head = 0;
+    }
+    const next = this.head < this.order.length ? this.order[this.head] - 1 : this.fetchedId;
+    this.completedId = Math.max(this.completedId, next);
+  }
+}

@@ -1,0 +1,24 @@
+export { TenancyModule } from './tenancy.module.js';
+export { TENANCY_MODULE_OPTIONS } from './tenancy.module-definition.js';
+export type { TenancyModuleOptions, TenancyErrorCallback } from './tenancy-options.js';
+export {
+  OnTenancyEvent,
+  type EventTypeFilter,
+  type ResourceTypeFilter,
+} from './decorators/on-tenancy-event.decorator.js';
+export {
+  ControllerStatus,
+  EventType,
+  ResourceType,
+  TenancyEvent,
+  type TenancyEventContext,
+  type TenancyEventInit,
+} from './tenancy-event.js';
+export { TenancyPoller, type TenancyPollerPhase } from './tenancy.poller.js';
+export {
+  TenancyConfigurationError,
+  TenancyError,
+  TenancyHandlerError,
+  TenancyTerminalError,
+  TenantManagerRequestError,
+} from './tenancy.errors.js';

@@ -1,0 +1,201 @@
+import { type BackoffSettings, fullJitterBackoff } from './backoff.js';
+
+/** What a worker says about one attempt at an item. */
+export type WorkOutcome = 'done' | 'retry' | 'park';
+
+/** An item and its attempt count (1 on the first attempt). */
+export interface QueueItem<T> {
+  readonly key: string;
+  readonly payload: T;
+  attempt: number;
+}
+
+/** Items of one key, strictly in arrival order, one at a time. */
+interface Lane<T> {
+  readonly key: string;
+  readonly items: QueueItem<T>[];
+  head: number;
+  /** Its head item is running or waiting for its retry. */
+  busy: boolean;
+  retryTimer?: NodeJS.Timeout;
+}
+
+export interface OrgOrderingQueueOptions extends BackoffSettings {
+  /** Items in flight at once, across all keys. */
+  readonly concurrency: number;
+  readonly random?: () => number;
+}
+
+/**
+ * A workqueue with per-key FIFO order and cross-key concurrency: the items of one
+ * key (an org) run one at a time in arrival order, different keys run in parallel
+ * up to `concurrency`, and a failing item backs off for its own key only, so one
+ * poison project never holds up another org.
+ */
+export class OrgOrderingQueue<T> {
+  private readonly lanes = new Map<string, Lane<T>>();
+  // Keys ready to start, in FIFO order: round-robin fairness between orgs.
+  private ready: string[] = [];
+  private readyHead = 0;
+  private running = 0;
+  private total = 0;
+  private stopped = false;
+  private readonly parkedItems: QueueItem<T>[] = [];
+  private waiters: Array<{ below: number; resolve: () => void }> = [];
+  private inFlightWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly options: OrgOrderingQueueOptions,
+    private readonly worker: (item: QueueItem<T>) => Promise<WorkOutcome>,
+    /** Called once per item when it is done or parked (not on retries). */
+    private readonly onFinished: (item: QueueItem<T>, outcome: 'done' | 'park') => void = () => {},
+  ) {}
+
+  /** Appends an item to its key's lane. */
+  push(key: string, payload: T): void {
+    if (this.stopped) return;
+    this.append({ key, payload, attempt: 1 });
+    this.pump();
+  }
+
+  /** Items not yet done or parked: queued, in flight, or waiting to retry. */
+  get size(): number {
+    return this.total;
+  }
+
+  /** Items whose worker is running now. */
+  get inFlight(): number {
+    return this.running;
+  }
+
+  /** Items given up on (until woken), oldest first. */
+  get parked(): readonly QueueItem<T>[] {
+    return this.parkedItems;
+  }
+
+  /** Items waiting for a retry timer (their lanes are blocked). */
+  get retrying(): number {
+    let count = 0;
+    for (const lane of this.lanes.values()) if (lane.retryTimer) count += 1;
+    return count;
+  }
+
+  /** Re-queues parked items that match (all when no filter) with a fresh attempt count. */
+  wake(filter: (item: QueueItem<T>) => boolean = () => true): number {
+    if (this.stopped) return 0;
+    const woken = this.parkedItems.filter(filter);
+    if (woken.length === 0) return 0;
+    const kept = this.parkedItems.filter((item) => !woken.includes(item));
+    this.parkedItems.splice(0, this.parkedItems.length, ...kept);
+    // A woken item joins the tail of its key: the events behind it already ran.
+    for (const item of woken) this.append({ key: item.key, payload: item.payload, attempt: 1 });
+    this.pump();
+    return woken.length;
+  }
+
+  /** Resolves once fewer than `below` items are unfinished (immediately if so now). */
+  whenBelow(below: number): Promise<void> {
+    if (this.total < below) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ below, resolve }));
+  }
+
+  /** Resolves when nothing is queued, in flight or waiting to retry. */
+  whenIdle(): Promise<void> {
+    return this.whenBelow(1);
+  }
+
+  /** Resolves when no worker is running. */
+  whenNoneInFlight(): Promise<void> {
+    if (this.running === 0) return Promise.resolve();
+    return new Promise((resolve) => this.inFlightWaiters.push(resolve));
+  }
+
+  /** Starts nothing more and cancels retry timers; running workers finish on their own. */
+  stop(): void {
+    this.stopped = true;
+    for (const lane of this.lanes.values()) {
+      clearTimeout(lane.retryTimer);
+      lane.retryTimer = undefined;
+    }
+  }
+
+  private append(item: QueueItem<T>): void {
+    let lane = this.lanes.get(item.key);
+    if (!lane) {
+      lane = { key: item.key, items: [], head: 0, busy: false };
+      this.lanes.set(item.key, lane);
+      this.ready.push(item.key);
+    }
+    lane.items.push(item);
+    this.total += 1;
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.running < this.options.concurrency && this.readyHead < this.ready.length) {
+      const key = this.ready[this.readyHead];
+      this.readyHead += 1;
+      const lane = this.lanes.get(key);
+      if (!lane || lane.busy || lane.head >= lane.items.length) continue;
+      lane.busy = true;
+      this.running += 1;
+      void this.run(lane, lane.items[lane.head]);
+    }
+    if (this.readyHead > 1024 && this.readyHead * 2 > this.ready.length) {
+      this.ready = this.ready.slice(this.readyHead);
+      this.readyHead = 0;
+    }
+  }
+
+  private async run(lane: Lane<T>, item: QueueItem<T>): Promise<void> {
+    let outcome: WorkOutcome;
+    try {
+      outcome = await this.worker(item);
+    } catch {
+      // Workers report their own failures; a throw here is a bug, treated as retryable.
+      outcome = 'retry';
+    }
+    this.running -= 1;
+    if (this.running === 0) for (const resolve of this.inFlightWaiters.splice(0)) resolve();
+    if (outcome === 'retry') {
+      if (!this.stopped) {
+        item.attempt += 1;
+        const delay = fullJitterBackoff(item.attempt - 1, this.options, this.options.random);
+        lane.retryTimer = setTimeout(() => {
+          lane.retryTimer = undefined;
+          lane.busy = false;
+          this.ready.push(lane.key);
+          this.pump();
+        }, delay);
+      }
+      this.pump();
+      return;
+    }
+    this.finish(lane, item, outcome);
+    this.pump();
+  }
+
+  private finish(lane: Lane<T>, item: QueueItem<T>, outcome: 'done' | 'park'): void {
+    lane.head += 1;
+    lane.busy = false;
+    this.total -= 1;
+    if (outcome === 'park') this.parkedItems.push(item);
+    if (lane.head >= lane.items.length) {
+      this.lanes.delete(lane.key);
+    } else {
+      if (lane.head > 64 && lane.head * 2 > lane.items.length) {
+        lane.items.splice(0, lane.head);
+        lane.head = 0;
+      }
+      this.ready.push(lane.key);
+    }
+    this.onFinished(item, outcome);
+    if (this.waiters.length > 0) {
+      const still: typeof this.waiters = [];
+      for (const waiter of this.waiters) {
+        if (this.total < waiter.below) waiter.resolve();
+        else still.push(waiter);
+      }
+      this.waiters = still;
+    }
+  }
+}

@@ -1,0 +1,104 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ABANDONED_HANDLER_GRACE, LOG_CONTEXT, TENANCY_RESOLVED_OPTIONS } from './tenancy.constants.js';
+import { TenancyHandlerError, TenancyTerminalError, toError } from './tenancy.errors.js';
+import { handlerFailed, handlerIgnoredAbort, handlerTimedOut } from './tenancy.messages.js';
+import type { TenancyHandler } from './tenancy-handler.registry.js';
+import type { ResolvedTenancyOptions } from './tenancy-options.js';
+import type { TenancyEvent, TenancyEventContext } from './tenancy-event.js';
+
+/** What one attempt at one event's handlers came to. */
+export interface DispatchResult {
+  /** Undefined when every handler succeeded. */
+  readonly error?: TenancyHandlerError;
+  /**
+   * Settles once every handler that timed out has settled, or the grace period
+   * passed: the next attempt at this key must not overlap an abandoned one.
+   */
+  readonly abandoned: Promise<void>;
+}
+
+const NOTHING_ABANDONED = Promise.resolve();
+
+/** Runs an event's matching handlers, in discovery order; all run, all must succeed. */
+@Injectable()
+export class TenancyEventDispatcher {
+  private readonly logger = new Logger(LOG_CONTEXT);
+
+  constructor(@Inject(TENANCY_RESOLVED_OPTIONS) private readonly options: ResolvedTenancyOptions) {}
+
+  async dispatch(
+    event: TenancyEvent,
+    handlers: readonly TenancyHandler[],
+    context: { replay: boolean; attempt: number; shutdown: AbortSignal },
+  ): Promise<DispatchResult> {
+    const failures: Array<{ handler: string; message: string; error: Error }> = [];
+    const abandoned: Promise<void>[] = [];
+    for (const handler of handlers) {
+      const outcome = await this.runOne(event, handler, context);
+      if (outcome.error) failures.push({ handler: handler.name, message: outcome.message, error: outcome.error });
+      if (outcome.abandoned) abandoned.push(outcome.abandoned);
+    }
+    const settled = abandoned.length === 0 ? NOTHING_ABANDONED : Promise.all(abandoned).then(() => undefined);
+    if (failures.length === 0) return { abandoned: settled };
+    const error = new TenancyHandlerError(
+      failures.map((f) => f.message).join('; '),
+      failures.map((f) => f.handler),
+      failures.some((f) => f.error instanceof TenancyTerminalError),
+      { cause: failures.length === 1 ? failures[0].error : new AggregateError(failures.map((f) => f.error)) },
+    );
+    return { error, abandoned: settled };
+  }
+
+  private async runOne(
+    event: TenancyEvent,
+    handler: TenancyHandler,
+    context: { replay: boolean; attempt: number; shutdown: AbortSignal },
+  ): Promise<{ error?: Error; message: string; abandoned?: Promise<void> }> {
+    const controller = new AbortController();
+    const onShutdown = () => controller.abort(context.shutdown.reason);
+    if (context.shutdown.aborted) onShutdown();
+    else context.shutdown.addEventListener('abort', onShutdown, { once: true });
+    const ctx: TenancyEventContext = { signal: controller.signal, replay: context.replay, attempt: context.attempt };
+    let running: Promise<unknown>;
+    try {
+      running = Promise.resolve(handler.invoke(event, ctx));
+    } catch (thrown) {
+      running = Promise.reject(thrown);
+    }
+    const timeout = this.options.handlerTimeout;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut =
+      timeout === undefined
+        ? undefined
+        : new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeout)));
+    try {
+      const result = await (timedOut ? Promise.race([running, timedOut]) : running);
+      if (result === 'timeout' && timedOut) {
+        const message = handlerTimedOut(handler.name, timeout!);
+        controller.abort(new Error(message));
+        return { error: new Error(message), message, abandoned: this.awaitAbandoned(event, handler, running) };
+      }
+      return { message: '' };
+    } catch (thrown) {
+      const error = toError(thrown);
+      return { error, message: handlerFailed(handler.name, error) };
+    } finally {
+      clearTimeout(timer);
+      context.shutdown.removeEventListener('abort', onShutdown);
+    }
+  }
+
+  private awaitAbandoned(event: TenancyEvent, handler: TenancyHandler, running: Promise<unknown>): Promise<void> {
+    const grace = Math.min(ABANDONED_HANDLER_GRACE, this.options.handlerTimeout ?? ABANDONED_HANDLER_GRACE);
+    let timer: NodeJS.Timeout | undefined;
+    const settled = running.then(
+      () => 'settled' as const,
+      () => 'settled' as const,
+    );
+    const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), grace)));
+    return Promise.race([settled, expired]).then((how) => {
+      clearTimeout(timer);
+      if (how === 'expired') this.logger.warn(`[${this.options.controllerName}] ${handlerIgnoredAbort(handler.name, event, grace)}`);
+    });
+  }
+}

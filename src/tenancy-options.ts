@@ -1,0 +1,214 @@
+import { plainToInstance } from 'class-transformer';
+import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, validateSync } from 'class-validator';
+import { DEFAULTS, ENV_INTERNAL_TOKEN, ENV_TENANT_MANAGER_URL, MAX_POLL_LIMIT } from './tenancy.constants.js';
+import { TenancyConfigurationError } from './tenancy.errors.js';
+import { describeValue, invalidOption } from './tenancy.messages.js';
+
+/** Called with every failure the poller reports (never throws into the poller). */
+export type TenancyErrorCallback = (error: Error, message: string) => void;
+
+/** Options of `TenancyModule.forRoot()` / `forRootAsync()`. Times are milliseconds. */
+export interface TenancyModuleOptions {
+  /** Tenant Manager base URL. Default: env `TENANT_MANAGER_URL`. */
+  url?: string;
+  /** This controller's canonical name, as registered in the Tenant Manager. Required. */
+  controllerName: string;
+  /** Wait between polls after a short page. Default 5000. */
+  pollInterval?: number;
+  /** Events per poll, 1..1000. Default 100. */
+  pollLimit?: number;
+  /** First retry delay (requests, events, status writes). Default 1000. */
+  initialBackoff?: number;
+  /** Retry delay cap. Default 30000. */
+  maxBackoff?: number;
+  /** Timeout of one HTTP request. Default 30000. */
+  httpTimeout?: number;
+  /** Called with every reported failure, besides the log. */
+  onError?: TenancyErrorCallback;
+  /** Shared secret sent as `X-Internal-Token`. Default: env `TENANT_MANAGER_INTERNAL_TOKEN`. */
+  internalToken?: string;
+  /** Start on application bootstrap. Default true; else call `TenancyPoller.start()`. */
+  autoStart?: boolean;
+  /** Abort and fail a handler attempt after this long. Default: none. */
+  handlerTimeout?: number;
+  /** How long shutdown waits for in-flight handlers and status writes. Default 10000. */
+  shutdownTimeout?: number;
+  /** Handlers in flight at once across all orgs (one org is always sequential). Default 8. */
+  concurrency?: number;
+  /** Park an event after this many failed attempts. Default: retry forever. */
+  maxAttempts?: number;
+  /** Fetched-but-unfinished events above which polling pauses. Default 10000. */
+  maxQueuedEvents?: number;
+  /** Re-run the replay periodically (with jitter) to repair drift. Default: off. */
+  resyncInterval?: number;
+}
+
+/** Options after defaults, env fallback and validation. Frozen. */
+export interface ResolvedTenancyOptions {
+  readonly url: string;
+  readonly controllerName: string;
+  readonly pollInterval: number;
+  readonly pollLimit: number;
+  readonly initialBackoff: number;
+  readonly maxBackoff: number;
+  readonly httpTimeout: number;
+  readonly onError?: TenancyErrorCallback;
+  readonly internalToken?: string;
+  readonly autoStart: boolean;
+  readonly handlerTimeout?: number;
+  readonly shutdownTimeout: number;
+  readonly concurrency: number;
+  readonly maxAttempts?: number;
+  readonly maxQueuedEvents: number;
+  readonly resyncInterval?: number;
+}
+
+// Node timers overflow above 2^31-1 ms and fire at once; reject such values.
+const MAX_TIMER = 2_147_483_647;
+
+/** class-validator schema; the only place the rules live. */
+class TenancyOptionsSchema {
+  @IsString({ message: 'must be a string' })
+  @IsNotEmpty({ message: 'is required (or set TENANT_MANAGER_URL)' })
+  url: string;
+
+  @IsString({ message: 'must be a string' })
+  @IsNotEmpty({ message: 'is required' })
+  controllerName: string;
+
+  @IsInt({ message: 'must be an integer number of milliseconds' })
+  @Min(1, { message: 'must be positive' })
+  @Max(MAX_TIMER, { message: `must be at most ${MAX_TIMER}` })
+  pollInterval: number;
+
+  @IsInt({ message: 'must be an integer' })
+  @Min(1, { message: `must be between 1 and ${MAX_POLL_LIMIT}` })
+  @Max(MAX_POLL_LIMIT, { message: `must be between 1 and ${MAX_POLL_LIMIT} (the Tenant Manager rejects more)` })
+  pollLimit: number;
+
+  @IsInt({ message: 'must be an integer number of milliseconds' })
+  @Min(1, { message: 'must be positive' })
+  @Max(MAX_TIMER, { message: `must be at most ${MAX_TIMER}` })
+  initialBackoff: number;
+
+  @IsInt({ message: 'must be an integer number of milliseconds' })
+  @Min(1, { message: 'must be positive' })
+  @Max(MAX_TIMER, { message: `must be at most ${MAX_TIMER}` })
+  maxBackoff: number;
+
+  @IsInt({ message: 'must be an integer number of milliseconds' })
+  @Min(1, { message: 'must be positive' })
+  @Max(MAX_TIMER, { message: `must be at most ${MAX_TIMER}` })
+  httpTimeout: number;
+
+  @IsOptional()
+  @IsString({ message: 'must be a string' })
+  @IsNotEmpty({ message: 'must not be empty' })
+  internalToken?: string;
+
+  @IsBoolean({ message: 'must be a boolean' })
+  autoStart: boolean;
+
+  @IsOptional()
+  @IsInt({ message: 'must be an integer number of milliseconds' })
+  @Min(1, { message: 'must be positive' })
+  @Max(MAX_TIMER, { message: `must be at most ${MAX_TIMER}` })
+  handlerTimeout?: number;
+
+  @IsInt({ message: 'must be an integer number of milliseconds' })
+  @Min(1, { message: 'must be positive' })
+  @Max(MAX_TIMER, { message: `must be at most ${MAX_TIMER}` })
+  shutdownTimeout: number;
+
+  @IsInt({ message: 'must be an integer' })
+  @Min(1, { message: 'must be positive' })
+  concurrency: number;
+
+  @IsOptional()
+  @IsInt({ message: 'must be an integer' })
+  @Min(1, { message: 'must be positive' })
+  maxAttempts?: number;
+
+  @IsInt({ message: 'must be an integer' })
+  @Min(1, { message: 'must be positive' })
+  maxQueuedEvents: number;
+
+  @IsOptional()
+  @IsInt({ message: 'must be an integer number of milliseconds' })
+  @Min(1, { message: 'must be positive' })
+  @Max(MAX_TIMER, { message: `must be at most ${MAX_TIMER}` })
+  resyncInterval?: number;
+}
+
+const SECRET_FIELDS = new Set(['internalToken']);
+
+/**
+ * Applies defaults field by field (`??`, so an explicit `undefined` means default),
+ * falls back to the environment, validates, and freezes. Throws a
+ * {@link TenancyConfigurationError} naming every invalid field and its value
+ * (never the token's value).
+ */
+export function resolveTenancyOptions(
+  options: TenancyModuleOptions | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedTenancyOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new TenancyConfigurationError(
+      `TenancyModule options must be an object (got ${describeValue(options)})`,
+    );
+  }
+  if (options.onError !== undefined && typeof options.onError !== 'function') {
+    throw new TenancyConfigurationError(invalidOption('onError', describeValue(options.onError), 'must be a function'));
+  }
+  const candidate = {
+    url: options.url ?? env[ENV_TENANT_MANAGER_URL],
+    controllerName: options.controllerName,
+    pollInterval: options.pollInterval ?? DEFAULTS.pollInterval,
+    pollLimit: options.pollLimit ?? DEFAULTS.pollLimit,
+    initialBackoff: options.initialBackoff ?? DEFAULTS.initialBackoff,
+    maxBackoff: options.maxBackoff ?? DEFAULTS.maxBackoff,
+    httpTimeout: options.httpTimeout ?? DEFAULTS.httpTimeout,
+    internalToken: options.internalToken ?? (env[ENV_INTERNAL_TOKEN] || undefined),
+    autoStart: options.autoStart ?? DEFAULTS.autoStart,
+    handlerTimeout: options.handlerTimeout,
+    shutdownTimeout: options.shutdownTimeout ?? DEFAULTS.shutdownTimeout,
+    concurrency: options.concurrency ?? DEFAULTS.concurrency,
+    maxAttempts: options.maxAttempts,
+    maxQueuedEvents: options.maxQueuedEvents ?? DEFAULTS.maxQueuedEvents,
+    resyncInterval: options.resyncInterval,
+  };
+  const schema = plainToInstance(TenancyOptionsSchema, candidate);
+  const problems = validateSync(schema, { forbidUnknownValues: false }).map((error) => {
+    const rule = Object.values(error.constraints ?? {})[0] ?? 'is invalid';
+    const shown = SECRET_FIELDS.has(error.property) ? '[redacted]' : describeValue(error.value);
+    return invalidOption(error.property, shown, rule);
+  });
+  if (problems.length === 0) {
+    if (candidate.initialBackoff > candidate.maxBackoff) {
+      problems.push(
+        invalidOption('initialBackoff', String(candidate.initialBackoff), `must not exceed maxBackoff (${candidate.maxBackoff})`),
+      );
+    }
+    if (!isHttpUrl(candidate.url as string)) {
+      problems.push(invalidOption('url', describeValue(candidate.url), 'must be an http(s) URL'));
+    }
+  }
+  if (problems.length > 0) {
+    throw new TenancyConfigurationError(problems.join('; '));
+  }
+  return Object.freeze({
+    ...candidate,
+    url: (candidate.url as string).replace(/\/+$/, ''),
+    controllerName: candidate.controllerName,
+    onError: options.onError,
+  });
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}

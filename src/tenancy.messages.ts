@@ -1,0 +1,60 @@
+import type { TenancyEvent } from './tenancy-event.js';
+
+/** Builders of every error and log text, so tests can assert the exact wording. */
+
+export const invalidOption = (field: string, shown: string, rule: string): string =>
+  `TenancyModule option "${field}" ${rule} (got ${shown})`;
+
+export const invalidDecoratorArgument = (argument: string, value: unknown, allowed: readonly string[]): string =>
+  `@OnTenancyEvent(): ${argument} must be one of ${allowed.map((a) => `'${a}'`).join(', ')} (got ${describeValue(value)})`;
+
+export const scopedHandlerHost = (handler: string, scope: string): string =>
+  `@OnTenancyEvent handler ${handler} is on a ${scope} provider; tenancy handlers must live on singleton (default-scope) providers, because events arrive outside any request`;
+
+export const handlerFailed = (handler: string, error: Error): string => `${handler}: ${error.message}`;
+
+export const handlerTimedOut = (handler: string, timeout: number): string =>
+  `${handler}: timed out after ${timeout} ms`;
+
+export const handlerIgnoredAbort = (handler: string, event: TenancyEvent, grace: number): string =>
+  `${handler} ignored its abort signal for ${String(event)}: still running ${grace} ms after the timeout; retrying anyway`;
+
+export const eventFailed = (event: TenancyEvent, attempt: number, reason: string): string =>
+  `${String(event)} failed (attempt ${attempt}): ${reason}`;
+
+export const eventParked = (event: TenancyEvent, attempts: number, reason: string): string =>
+  `${String(event)} parked after ${attempts} attempt(s): ${reason}`;
+
+export const requestFailed = (what: string, detail: string): string => `Tenant Manager ${what} failed: ${detail}`;
+
+export const statusWriteFailed = (what: string, resourceType: string, resourceId: string, detail: string): string =>
+  `status ${what} for ${resourceType} ${resourceId} failed: ${detail}`;
+
+export const invalidEvent = (reasons: string, raw: unknown): string =>
+  `invalid event in Tenant Manager response (${reasons}): ${safeJson(raw)}`;
+
+export const invalidEventSkipped = (strikes: number, raw: unknown): string =>
+  `skipping event that stayed invalid in ${strikes} fetches: ${safeJson(raw)}`;
+
+export const unknownEventSkipped = (raw: unknown): string =>
+  `skipping event of a type this client does not know: ${safeJson(raw)}`;
+
+/** A short, log-safe rendering of an arbitrary value. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
+    return String(value);
+  }
+  return safeJson(value);
+}
+
+export function safeJson(value: unknown, max = 2_000): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}

@@ -1,0 +1,148 @@
+import { plainToInstance } from 'class-transformer';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Min, validateSync } from 'class-validator';
+import { EventType, ResourceType, TenancyEvent } from './tenancy-event.js';
+
+/** One event as the Tenant Manager sends it; validated before it becomes a TenancyEvent. */
+class WireEventDto {
+  @IsInt()
+  @Min(0)
+  id: number;
+
+  @IsIn(Object.values(EventType))
+  eventType: EventType;
+
+  @IsIn(Object.values(ResourceType))
+  resourceType: ResourceType;
+
+  @IsUUID()
+  resourceId: string;
+
+  @IsString()
+  resourceName: string;
+
+  // Project events carry their org; the ordering key falls back to resourceId without it.
+  @IsOptional()
+  @IsUUID()
+  orgId: string | null;
+
+  @IsOptional()
+  @IsString()
+  orgName: string | null;
+
+  // Reserved for a future hierarchy: accepted in any string form.
+  @IsOptional()
+  @IsString()
+  folderId: string | null;
+
+  @IsISO8601({ strict: true })
+  createdAt: string;
+}
+
+/** An event that failed validation, kept raw for the report. */
+export interface InvalidWireEvent {
+  readonly raw: unknown;
+  readonly reasons: string;
+  /** Identity across fetches: the id, or the raw text for replayed events (id 0). */
+  readonly identity: string;
+}
+
+/** A decoded `GET /v1/events` response. */
+export interface EventsPage {
+  readonly events: TenancyEvent[];
+  readonly lastEventId: number;
+  /** Raw size of `events` on the wire, unknown and invalid ones included. */
+  readonly received: number;
+  /** Events with an `eventType`/`resourceType` this client does not know. */
+  readonly unknown: unknown[];
+  readonly invalid: InvalidWireEvent[];
+}
+
+/** A response that is not a valid events page at all. */
+export class MalformedResponseError extends Error {
+  override readonly name = 'MalformedResponseError';
+}
+
+const KNOWN_EVENT_TYPES: readonly unknown[] = Object.values(EventType);
+const KNOWN_RESOURCE_TYPES: readonly unknown[] = Object.values(ResourceType);
+
+/**
+ * Decodes and validates a `GET /v1/events` body. Throws {@link MalformedResponseError}
+ * when the envelope is wrong (not JSON, no `events` array, bad `lastEventId`); sorts
+ * events into valid, unknown-typed (the model will grow) and invalid.
+ */
+export function decodeEventsPage(body: string): EventsPage {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch (error) {
+    throw new MalformedResponseError(`body is not JSON (${(error as Error).message}): ${preview(body)}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new MalformedResponseError(`body is not a JSON object: ${preview(body)}`);
+  }
+  const { events, lastEventId } = parsed as { events?: unknown; lastEventId?: unknown };
+  if (!Array.isArray(events)) {
+    throw new MalformedResponseError(`"events" is not an array: ${preview(body)}`);
+  }
+  if (typeof lastEventId !== 'number' || !Number.isSafeInteger(lastEventId) || lastEventId < 0) {
+    throw new MalformedResponseError(`"lastEventId" is not a non-negative integer (got ${JSON.stringify(lastEventId)})`);
+  }
+  const page: EventsPage = { events: [], lastEventId, received: events.length, unknown: [], invalid: [] };
+  for (const raw of events) {
+    if (raw !== null && typeof raw === 'object') {
+      const { eventType, resourceType } = raw as { eventType?: unknown; resourceType?: unknown };
+      // A new kind of resource or event (e.g. folders) is not corruption: skip it.
+      if (
+        typeof eventType === 'string' &&
+        typeof resourceType === 'string' &&
+        (!KNOWN_EVENT_TYPES.includes(eventType) || !KNOWN_RESOURCE_TYPES.includes(resourceType))
+      ) {
+        page.unknown.push(raw);
+        continue;
+      }
+    }
+    const reasons = validationProblems(raw);
+    if (reasons) {
+      page.invalid.push({ raw, reasons, identity: identityOf(raw) });
+      continue;
+    }
+    const dto = raw as WireEventDto;
+    page.events.push(
+      new TenancyEvent({
+        id: dto.id,
+        eventType: dto.eventType,
+        resourceType: dto.resourceType,
+        resourceId: dto.resourceId,
+        resourceName: dto.resourceName,
+        orgId: dto.orgId ?? null,
+        orgName: dto.orgName ?? null,
+        folderId: dto.folderId ?? null,
+        createdAt: new Date(dto.createdAt),
+      }),
+    );
+  }
+  return page;
+}
+
+function validationProblems(raw: unknown): string | undefined {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return 'not an object';
+  const errors = validateSync(plainToInstance(WireEventDto, raw), { forbidUnknownValues: false });
+  if (errors.length === 0) return undefined;
+  return errors
+    .map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join(', ') || 'invalid'}`)
+    .join('; ');
+}
+
+function identityOf(raw: unknown): string {
+  const id = (raw as { id?: unknown } | null)?.id;
+  if (typeof id === 'number' && id > 0) return `id:${id}`;
+  try {
+    return `raw:${JSON.stringify(raw)}`;
+  } catch {
+    return `raw:${String(raw)}`;
+  }
+}
+
+function preview(body: string): string {
+  return JSON.stringify(body.length > 200 ? `${body.slice(0, 200)}…` : body);
+}

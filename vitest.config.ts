@@ -1,0 +1,28 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const fromRoot = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+export default defineConfig({
+  // Nest needs legacy decorators plus `design:paramtypes` metadata for constructor
+  // injection. Said explicitly here rather than inferred from tsconfig, and guarded
+  // by test/unit/decorator-metadata.canary.spec.ts.
+  oxc: {
+    decorator: { legacy: true, emitDecoratorMetadata: true },
+  },
+  resolve: {
+    alias: {
+      'nestjs-tenancy/testing': fromRoot('./src/testing/index.ts'),
+      'nestjs-tenancy': fromRoot('./src/index.ts'),
+    },
+  },
+  test: {
+    include: ['test/**/*.spec.ts'],
+    setupFiles: ['reflect-metadata'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Every test has its own servers on random loopback ports, but two cores are
+    // all we have: keep the worker count modest so timing-sensitive e2e stays sane.
+    maxWorkers: 2,
+  },
+});
