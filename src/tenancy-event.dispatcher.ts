@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ABANDONED_HANDLER_GRACE, LOG_CONTEXT, TENANCY_RESOLVED_OPTIONS } from './tenancy.constants.js';
+import { LOG_CONTEXT, MIN_ABANDONED_HANDLER_GRACE, TENANCY_RESOLVED_OPTIONS } from './tenancy.constants.js';
 import { TenancyHandlerError, TenancyTerminalError, toError } from './tenancy.errors.js';
 import { handlerFailed, handlerIgnoredAbort, handlerTimedOut } from './tenancy.messages.js';
 import type { TenancyHandler } from './tenancy-handler.registry.js';
@@ -89,7 +89,7 @@ export class TenancyEventDispatcher {
   }
 
   private awaitAbandoned(event: TenancyEvent, handler: TenancyHandler, running: Promise<unknown>): Promise<void> {
-    const grace = Math.min(ABANDONED_HANDLER_GRACE, this.options.handlerTimeout ?? ABANDONED_HANDLER_GRACE);
+    const grace = Math.max(MIN_ABANDONED_HANDLER_GRACE, this.options.handlerTimeout ?? 0);
     let timer: NodeJS.Timeout | undefined;
     const settled = running.then(
       () => 'settled' as const,

@@ -41,7 +41,7 @@ export const MAX_STATUS_MESSAGE_LENGTH = 8_192;
 export const MAX_INVALID_EVENT_STRIKES = 5;
 
 /**
- * After `handlerTimeout` a handler's signal is aborted; its key waits this long
- * (at most) for the abandoned promise to settle before the retry starts.
+ * After `handlerTimeout` a handler's signal is aborted; its key then waits up to
+ * max(handlerTimeout, this) for the abandoned promise to settle before retrying.
  */
-export const ABANDONED_HANDLER_GRACE = 5_000;
+export const MIN_ABANDONED_HANDLER_GRACE = 1_000;

@@ -30,7 +30,7 @@ export class TenancyExplorer implements OnModuleInit {
   private explore(wrapper: InstanceWrapper, seen: WeakSet<object>): void {
     // `useExisting` aliases point at an instance found under its own token.
     if (wrapper.isAlias) return;
-    if (!wrapper.isDependencyTreeStatic()) {
+    if (wrapper.isTransient || !wrapper.isDependencyTreeStatic()) {
       this.rejectScopedHandlers(wrapper);
       return;
     }
