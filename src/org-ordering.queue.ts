@@ -188,7 +188,11 @@ export class OrgOrderingQueue<T> {
       }
       this.ready.push(lane.key);
     }
-    this.onFinished(item, outcome);
+    try {
+      this.onFinished(item, outcome);
+    } catch {
+      // A bookkeeping callback must never stall the queue.
+    }
     if (this.waiters.length > 0) {
       const still: typeof this.waiters = [];
       for (const waiter of this.waiters) {

@@ -157,9 +157,6 @@ export function resolveTenancyOptions(
       `TenancyModule options must be an object (got ${describeValue(options)})`,
     );
   }
-  if (options.onError !== undefined && typeof options.onError !== 'function') {
-    throw new TenancyConfigurationError(invalidOption('onError', describeValue(options.onError), 'must be a function'));
-  }
   const candidate = {
     url: options.url ?? env[ENV_TENANT_MANAGER_URL],
     controllerName: options.controllerName,
@@ -178,20 +175,22 @@ export function resolveTenancyOptions(
     resyncInterval: options.resyncInterval,
   };
   const schema = plainToInstance(TenancyOptionsSchema, candidate);
-  const problems = validateSync(schema, { forbidUnknownValues: false }).map((error) => {
-    const rule = Object.values(error.constraints ?? {})[0] ?? 'is invalid';
+  const errors = validateSync(schema, { forbidUnknownValues: false });
+  const problems = errors.map((error) => {
     const shown = SECRET_FIELDS.has(error.property) ? '[redacted]' : describeValue(error.value);
-    return invalidOption(error.property, shown, rule);
+    return invalidOption(error.property, shown, firstRule(error.constraints));
   });
-  if (problems.length === 0) {
-    if (candidate.initialBackoff > candidate.maxBackoff) {
-      problems.push(
-        invalidOption('initialBackoff', String(candidate.initialBackoff), `must not exceed maxBackoff (${candidate.maxBackoff})`),
-      );
-    }
-    if (!isHttpUrl(candidate.url as string)) {
-      problems.push(invalidOption('url', describeValue(candidate.url), 'must be an http(s) URL'));
-    }
+  const invalid = new Set(errors.map((e) => e.property));
+  if (options.onError !== undefined && typeof options.onError !== 'function') {
+    problems.push(invalidOption('onError', describeValue(options.onError), 'must be a function'));
+  }
+  if (!invalid.has('url') && !isHttpUrl(candidate.url as string)) {
+    problems.push(invalidOption('url', describeValue(candidate.url), 'must be an http(s) URL'));
+  }
+  if (!invalid.has('initialBackoff') && !invalid.has('maxBackoff') && candidate.initialBackoff > candidate.maxBackoff) {
+    problems.push(
+      invalidOption('initialBackoff', String(candidate.initialBackoff), `must not exceed maxBackoff (${candidate.maxBackoff})`),
+    );
   }
   if (problems.length > 0) {
     throw new TenancyConfigurationError(problems.join('; '));
@@ -202,6 +201,15 @@ export function resolveTenancyOptions(
     controllerName: candidate.controllerName,
     onError: options.onError,
   });
+}
+
+// "Is required" explains a missing value best, then the type rule ("must be an integer" beats "must be positive" for 0.5).
+const RULE_PRIORITY = ['isNotEmpty', 'isString', 'isInt', 'isBoolean', 'min', 'max'];
+
+function firstRule(constraints: Record<string, string> | undefined): string {
+  if (!constraints) return 'is invalid';
+  for (const rule of RULE_PRIORITY) if (constraints[rule]) return constraints[rule];
+  return Object.values(constraints)[0] ?? 'is invalid';
 }
 
 function isHttpUrl(value: string): boolean {

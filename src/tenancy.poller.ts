@@ -376,7 +376,7 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   private clearTimers(run: Run): void {
-    for (const name of [...run.timers]) this.deleteTimer(run, name);
+    for (const name of run.timers) this.deleteTimer(run, name);
   }
 
   /** Waits for a promise until a deadline; true when it settled in time. */

@@ -124,13 +124,17 @@ export function decodeEventsPage(body: string): EventsPage {
   return page;
 }
 
+// The Tenant Manager answers 400 to a status write for the nil UUID: such an event
+// could never complete, so it is invalid like any other malformed id.
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
 function validationProblems(raw: unknown): string | undefined {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return 'not an object';
-  const errors = validateSync(plainToInstance(WireEventDto, raw), { forbidUnknownValues: false });
-  if (errors.length === 0) return undefined;
-  return errors
-    .map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join(', ') || 'invalid'}`)
-    .join('; ');
+  const problems = validateSync(plainToInstance(WireEventDto, raw), { forbidUnknownValues: false }).map(
+    (e) => `${e.property}: ${Object.values(e.constraints ?? {}).join(', ') || 'invalid'}`,
+  );
+  if ((raw as { resourceId?: unknown }).resourceId === NIL_UUID) problems.push('resourceId: must not be the nil UUID');
+  return problems.length === 0 ? undefined : problems.join('; ');
 }
 
 function identityOf(raw: unknown): string {

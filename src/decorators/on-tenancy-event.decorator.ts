@@ -42,7 +42,8 @@ export function OnTenancyEvent(resourceType: ResourceTypeFilter, eventType: Even
   }
   const subscription: TenancySubscription = Object.freeze({ resourceType, eventType });
   return (_target, _key, descriptor) => {
-    const method = descriptor.value;
+    // Property decorators get no descriptor: only methods can be handlers.
+    const method: unknown = descriptor?.value;
     if (typeof method !== 'function') {
       throw new TenancyConfigurationError('@OnTenancyEvent() can only decorate methods');
     }
