@@ -1,6 +1,6 @@
 export { TenancyModule } from './tenancy.module.js';
 export { TENANCY_MODULE_OPTIONS } from './tenancy.module-definition.js';
-export type { TenancyModuleOptions, TenancyErrorCallback } from './tenancy-options.js';
+export type { TenancyErrorCallback, TenancyMetricsOptions, TenancyModuleOptions } from './tenancy-options.js';
 export {
   OnTenancyEvent,
   type EventTypeFilter,
@@ -14,7 +14,10 @@ export {
   type TenancyEventContext,
   type TenancyEventInit,
 } from './tenancy-event.js';
-export { TenancyPoller, type TenancyPollerPhase } from './tenancy.poller.js';
+export { TenancyPoller } from './tenancy.poller.js';
+export type { TenancyEventIssue, TenancyPollerPhase, TenancyStatus } from './tenancy-status.js';
+export type { TenancyCounters } from './tenancy.telemetry.js';
+export type { ReplayProgressSnapshot } from './replay.progress.js';
 export {
   TenancyConfigurationError,
   TenancyError,

@@ -80,6 +80,13 @@ export class OrgOrderingQueue<T> {
     return count;
   }
 
+  /** The items waiting for a retry timer, one per blocked key. */
+  retryingItems(): QueueItem<T>[] {
+    const items: QueueItem<T>[] = [];
+    for (const lane of this.lanes.values()) if (lane.retryTimer) items.push(lane.items[lane.head]);
+    return items;
+  }
+
   /** Re-queues parked items that match (all when no filter) with a fresh attempt count. */
   wake(filter: (item: QueueItem<T>) => boolean = () => true): number {
     if (this.stopped) return 0;

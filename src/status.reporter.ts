@@ -7,6 +7,7 @@ import { statusWriteFailed } from './tenancy.messages.js';
 import type { ResolvedTenancyOptions } from './tenancy-options.js';
 import type { ControllerStatus } from './tenancy-event.js';
 import { reportFailure } from './failure.reporter.js';
+import { TenancyTelemetry } from './tenancy.telemetry.js';
 
 /** The state we want the Tenant Manager to hold for one resource. */
 export type WantedStatus =
@@ -30,12 +31,6 @@ interface Slot {
   retryTimer?: NodeJS.Timeout;
 }
 
-/** Counters of status writes (requests, not resources). */
-export interface StatusWriteCounters {
-  ok: number;
-  failed: number;
-}
-
 /**
  * Writes status rows. A failed write is retried in the background with backoff,
  * coalesced per resource: only the newest wanted state is sent, and since one
@@ -48,11 +43,11 @@ export class StatusReporter {
   private readonly slots = new Map<string, Slot>();
   private readonly idleWaiters: Array<() => void> = [];
   private closing = false;
-  readonly counters: StatusWriteCounters = { ok: 0, failed: 0 };
 
   constructor(
     private readonly client: TenantManagerClient,
     @Inject(TENANCY_RESOLVED_OPTIONS) private readonly options: ResolvedTenancyOptions,
+    private readonly telemetry: TenancyTelemetry,
   ) {}
 
   /**
@@ -136,9 +131,9 @@ export class StatusReporter {
         await this.client.deleteStatus(slot.resourceType, slot.resourceId);
       }
       landed = true;
-      this.counters.ok += 1;
+      this.telemetry.statusWrite(true);
     } catch (thrown) {
-      this.counters.failed += 1;
+      this.telemetry.statusWrite(false);
       const error = toError(thrown);
       const what = write.wanted.kind === 'put' ? `write (${write.wanted.status})` : 'delete';
       reportFailure(this.logger, this.options, error, statusWriteFailed(what, slot.resourceType, slot.resourceId, error.message), write.attempt > 1 ? 'debug' : 'warn');

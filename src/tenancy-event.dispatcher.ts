@@ -3,6 +3,7 @@ import { LOG_CONTEXT, MIN_ABANDONED_HANDLER_GRACE, TENANCY_RESOLVED_OPTIONS } fr
 import { TenancyHandlerError, TenancyTerminalError, toError } from './tenancy.errors.js';
 import { handlerFailed, handlerIgnoredAbort, handlerTimedOut } from './tenancy.messages.js';
 import type { TenancyHandler } from './tenancy-handler.registry.js';
+import { TenancyTelemetry } from './tenancy.telemetry.js';
 import type { ResolvedTenancyOptions } from './tenancy-options.js';
 import type { TenancyEvent, TenancyEventContext } from './tenancy-event.js';
 
@@ -24,7 +25,10 @@ const NOTHING_ABANDONED = Promise.resolve();
 export class TenancyEventDispatcher {
   private readonly logger = new Logger(LOG_CONTEXT);
 
-  constructor(@Inject(TENANCY_RESOLVED_OPTIONS) private readonly options: ResolvedTenancyOptions) {}
+  constructor(
+    @Inject(TENANCY_RESOLVED_OPTIONS) private readonly options: ResolvedTenancyOptions,
+    private readonly telemetry: TenancyTelemetry,
+  ) {}
 
   async dispatch(
     event: TenancyEvent,
@@ -34,7 +38,9 @@ export class TenancyEventDispatcher {
     const failures: Array<{ handler: string; message: string; error: Error }> = [];
     const abandoned: Promise<void>[] = [];
     for (const handler of handlers) {
+      const started = performance.now();
       const outcome = await this.runOne(event, handler, context);
+      this.telemetry.handlerFinished(handler.name, (performance.now() - started) / 1000, !outcome.error);
       if (outcome.error) failures.push({ handler: handler.name, message: outcome.message, error: outcome.error });
       if (outcome.abandoned) abandoned.push(outcome.abandoned);
     }

@@ -1,18 +1,24 @@
+import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { QueueItem, WorkOutcome } from './org-ordering.queue.js';
 import { StatusReporter } from './status.reporter.js';
 import { TenancyEventDispatcher } from './tenancy-event.dispatcher.js';
 import { TenancyHandlerRegistry } from './tenancy-handler.registry.js';
 import { LOG_CONTEXT, TENANCY_RESOLVED_OPTIONS } from './tenancy.constants.js';
-import { eventFailed, eventParked } from './tenancy.messages.js';
 import { reportFailure } from './failure.reporter.js';
+import { eventFailed, eventParked } from './tenancy.messages.js';
+import { TenancyTelemetry } from './tenancy.telemetry.js';
 import type { ResolvedTenancyOptions } from './tenancy-options.js';
 import { ControllerStatus, EventType, type TenancyEvent } from './tenancy-event.js';
 
-/** An event waiting in the queue, with where it came from. */
+/** An event waiting in the queue, with where it came from and how it has fared. */
 export interface QueuedEvent {
   readonly event: TenancyEvent;
   readonly replay: boolean;
+  /** Message of the last failed attempt, for getStatus(). */
+  lastError?: string;
+  /** Called once the event is done or parked (replay progress). */
+  readonly onFinished?: () => void;
 }
 
 /** Per-run signals: handlers are aborted at shutdown; nothing is written once closed. */
@@ -21,10 +27,15 @@ export interface ProcessingRun {
   readonly closed: boolean;
 }
 
+// Unique per attempt across replicas and restarts without a random call per event.
+const DISPATCH_PREFIX = randomBytes(4).toString('hex');
+let dispatchSequence = 0;
+
 /**
  * One attempt at one event, with the reference client's status lifecycle:
  * `in_progress`, the handlers, then `completed` (created) or a status DELETE
- * (deleted) on success, `error` with the message on failure.
+ * (deleted) on success, `error` with the message on failure. Logs the outcome of
+ * every attempt once, with structured fields.
  */
 @Injectable()
 export class TenancyEventProcessor {
@@ -35,20 +46,39 @@ export class TenancyEventProcessor {
     private readonly registry: TenancyHandlerRegistry,
     private readonly dispatcher: TenancyEventDispatcher,
     private readonly status: StatusReporter,
+    private readonly telemetry: TenancyTelemetry,
   ) {}
 
   async process(item: QueueItem<QueuedEvent>, run: ProcessingRun): Promise<WorkOutcome> {
-    const { event, replay } = item.payload;
+    if (run.closed) return 'retry';
+    const queued = item.payload;
+    const { event, replay } = queued;
     const { resourceType, resourceId } = event;
+    const started = performance.now();
+    const handlers = this.registry.match(event);
     await this.status.report(resourceType, resourceId, {
       kind: 'put',
       status: ControllerStatus.InProgress,
       message: '',
     });
-    const result = await this.dispatcher.dispatch(event, this.registry.match(event), {
+    const result = await this.dispatcher.dispatch(event, handlers, {
       replay,
       attempt: item.attempt,
       shutdown: run.shutdown,
+    });
+    const fields = () => ({
+      controller: this.options.controllerName,
+      dispatchId: `${DISPATCH_PREFIX}-${++dispatchSequence}`,
+      eventId: event.id,
+      replay,
+      eventType: event.eventType,
+      resourceType,
+      resourceId,
+      resourceName: event.resourceName,
+      orgId: event.orgId,
+      handler: handlers.map((h) => h.name).join(',') || null,
+      attempt: item.attempt,
+      durationMs: Math.round((performance.now() - started) * 100) / 100,
     });
     if (!result.error) {
       if (!run.closed) {
@@ -62,14 +92,17 @@ export class TenancyEventProcessor {
             : { kind: 'put', status: ControllerStatus.Completed, message: '' },
         );
       }
+      this.telemetry.eventOutcome(resourceType, event.eventType, 'success');
+      this.logger.debug(`[${this.options.controllerName}] ${String(event)} handled (attempt ${item.attempt})`, fields());
       return 'done';
     }
     if (run.shutdown.aborted) {
       // Aborted by shutdown, not failed: leave the row as it is; a restart replays it.
-      this.logger.warn(`[${this.options.controllerName}] ${String(event)} abandoned at shutdown (attempt ${item.attempt})`);
+      this.logger.warn(`[${this.options.controllerName}] ${String(event)} abandoned at shutdown`, fields());
       return 'retry';
     }
     const error = result.error;
+    queued.lastError = error.message;
     if (!run.closed) {
       await this.status.report(resourceType, resourceId, {
         kind: 'put',
@@ -78,12 +111,25 @@ export class TenancyEventProcessor {
       });
     }
     const maxAttempts = this.options.maxAttempts;
-    if (error.terminal || (maxAttempts !== undefined && item.attempt >= maxAttempts)) {
-      reportFailure(this.logger, this.options, error, eventParked(event, item.attempt, error.message), 'warn');
+    const park = error.terminal || (maxAttempts !== undefined && item.attempt >= maxAttempts);
+    this.telemetry.eventOutcome(resourceType, event.eventType, park ? 'parked' : 'failure');
+    if (park) {
+      reportFailure(this.logger, this.options, error, eventParked(event, item.attempt, error.message), 'warn', fields());
       await result.abandoned;
       return 'park';
     }
-    reportFailure(this.logger, this.options, error, eventFailed(event, item.attempt, error.message));
+    this.telemetry.retry();
+    // Logged at attempts 1, 2, 4, 8 …: a resource failing for hours stays visible
+    // without one log line per retry tick. onError still hears every failure.
+    const loud = (item.attempt & (item.attempt - 1)) === 0;
+    reportFailure(
+      this.logger,
+      this.options,
+      error,
+      eventFailed(event, item.attempt, error.message),
+      loud ? 'error' : 'debug',
+      fields(),
+    );
     await result.abandoned;
     return 'retry';
   }

@@ -3,6 +3,7 @@ import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, validateS
 import { DEFAULTS, ENV_INTERNAL_TOKEN, ENV_TENANT_MANAGER_URL, MAX_POLL_LIMIT } from './tenancy.constants.js';
 import { TenancyConfigurationError } from './tenancy.errors.js';
 import { describeValue, invalidOption } from './tenancy.messages.js';
+import type { PromRegistryLike } from './tenancy.prometheus.js';
 
 /** Called with every failure the poller reports (never throws into the poller). */
 export type TenancyErrorCallback = (error: Error, message: string) => void;
@@ -41,6 +42,14 @@ export interface TenancyModuleOptions {
   maxQueuedEvents?: number;
   /** Re-run the replay periodically (with jitter) to repair drift. Default: off. */
   resyncInterval?: number;
+  /** Prometheus metrics on the host's prom-client `Registry` (never the global one). Default: off. */
+  metrics?: TenancyMetricsOptions;
+}
+
+/** Where to register Prometheus metrics. */
+export interface TenancyMetricsOptions {
+  /** A prom-client `Registry` (prom-client is an optional peer). */
+  registry: PromRegistryLike;
 }
 
 /** Options after defaults, env fallback and validation. Frozen. */
@@ -61,6 +70,7 @@ export interface ResolvedTenancyOptions {
   readonly maxAttempts?: number;
   readonly maxQueuedEvents: number;
   readonly resyncInterval?: number;
+  readonly metrics?: TenancyMetricsOptions;
 }
 
 // Node timers overflow above 2^31-1 ms and fire at once; reject such values.
@@ -184,6 +194,12 @@ export function resolveTenancyOptions(
   if (options.onError !== undefined && typeof options.onError !== 'function') {
     problems.push(invalidOption('onError', describeValue(options.onError), 'must be a function'));
   }
+  if (
+    options.metrics !== undefined &&
+    typeof (options.metrics as { registry?: { registerMetric?: unknown } } | null)?.registry?.registerMetric !== 'function'
+  ) {
+    problems.push(invalidOption('metrics', 'an object without a prom-client registry', 'must be { registry: Registry }'));
+  }
   if (!invalid.has('url') && !isHttpUrl(candidate.url as string)) {
     problems.push(invalidOption('url', describeValue(candidate.url), 'must be an http(s) URL'));
   }
@@ -200,6 +216,7 @@ export function resolveTenancyOptions(
     url: (candidate.url as string).replace(/\/+$/, ''),
     controllerName: candidate.controllerName,
     onError: options.onError,
+    metrics: options.metrics,
   });
 }
 

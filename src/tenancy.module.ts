@@ -11,6 +11,7 @@ import { TENANCY_RESOLVED_OPTIONS } from './tenancy.constants.js';
 import { TenancyExplorer } from './tenancy.explorer.js';
 import { ConfigurableTenancyModule, TENANCY_MODULE_OPTIONS } from './tenancy.module-definition.js';
 import { TenancyPoller } from './tenancy.poller.js';
+import { TenancyTelemetry } from './tenancy.telemetry.js';
 import { resolveTenancyOptions, type TenancyModuleOptions } from './tenancy-options.js';
 
 /**
@@ -37,6 +38,7 @@ import { resolveTenancyOptions, type TenancyModuleOptions } from './tenancy-opti
     StatusReporter,
     TenancyEventDispatcher,
     TenancyEventProcessor,
+    TenancyTelemetry,
     TenancyPoller,
   ],
   exports: [TenancyPoller],

@@ -9,34 +9,38 @@ import {
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { equalJitterBackoff } from './backoff.js';
 import { EventCursor } from './event-cursor.js';
+import { FetchFailureTracker } from './fetch-failure.tracker.js';
 import { reportFailure } from './failure.reporter.js';
-import { OrgOrderingQueue } from './org-ordering.queue.js';
+import { OrgOrderingQueue, type QueueItem } from './org-ordering.queue.js';
+import { PollTimers } from './poll.timers.js';
+import { ReplayProgress } from './replay.progress.js';
 import { StatusReporter } from './status.reporter.js';
 import { TenantManagerClient } from './tenant-manager.client.js';
 import type { EventsPage } from './tenant-manager.wire.js';
 import { TenancyEventProcessor, type ProcessingRun, type QueuedEvent } from './tenancy-event.processor.js';
 import { TenancyHandlerRegistry } from './tenancy-handler.registry.js';
+import type { TenancyEventIssue, TenancyPollerPhase, TenancyStatus } from './tenancy-status.js';
 import { LOG_CONTEXT, MAX_INVALID_EVENT_STRIKES, TENANCY_RESOLVED_OPTIONS } from './tenancy.constants.js';
 import { TenantManagerRequestError, toError } from './tenancy.errors.js';
 import { invalidEvent, invalidEventSkipped, requestFailed, unknownEventSkipped } from './tenancy.messages.js';
+import { TenancyTelemetry } from './tenancy.telemetry.js';
 import type { ResolvedTenancyOptions } from './tenancy-options.js';
 import { ResourceType, type TenancyEvent } from './tenancy-event.js';
 
-/** Where the poller is in its life. */
-export type TenancyPollerPhase = 'idle' | 'replaying' | 'polling' | 'stopping' | 'stopped';
+export type { TenancyPollerPhase } from './tenancy-status.js';
 
 /** Everything one start() … stop() cycle owns, so a restart begins clean. */
 interface Run extends ProcessingRun {
   readonly handlerAbort: AbortController;
   readonly fetchAbort: AbortController;
   readonly queue: OrgOrderingQueue<QueuedEvent>;
-  readonly timers: Set<string>;
   closed: boolean;
   loop?: Promise<void>;
   resyncing?: Promise<void>;
 }
 
-let pollerSequence = 0;
+/** Liveness tolerates this many loop periods without a fetch attempt. */
+const LIVENESS_PERIODS = 3;
 
 /**
  * Follows the Tenant Manager: replays the snapshot, then polls for new events and
@@ -46,15 +50,18 @@ let pollerSequence = 0;
 @Injectable()
 export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(LOG_CONTEXT);
-  private readonly timerPrefix: string;
-  private readonly ownTimers = new Map<string, NodeJS.Timeout>();
+  private readonly timers: PollTimers;
   private readonly cursor = new EventCursor();
   private readonly invalidStrikes = new Map<string, number>();
+  private readonly replayFailures: FetchFailureTracker;
+  private readonly pollFailures: FetchFailureTracker;
   private currentPhase: TenancyPollerPhase = 'idle';
   private ready = false;
   private run?: Run;
   private readyWaiters: Array<() => void> = [];
-  private timerSequence = 0;
+  private lastAttemptAt: number | null = null;
+  private lastSuccessAt: number | null = null;
+  private replayProgress: ReplayProgress | null = null;
 
   constructor(
     @Inject(TENANCY_RESOLVED_OPTIONS) private readonly options: ResolvedTenancyOptions,
@@ -62,11 +69,18 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
     private readonly registry: TenancyHandlerRegistry,
     private readonly processor: TenancyEventProcessor,
     private readonly status: StatusReporter,
-    // When the host app runs ScheduleModule.forRoot(), our poll timer is registered
-    // there (visible and inspectable with the host's own jobs); otherwise a plain timer.
-    @Optional() private readonly schedulerRegistry?: SchedulerRegistry,
+    private readonly telemetry: TenancyTelemetry,
+    // When the host app runs ScheduleModule.forRoot(), our timers are registered
+    // there (visible next to the host's own jobs); otherwise plain timers.
+    @Optional() schedulerRegistry?: SchedulerRegistry,
   ) {
-    this.timerPrefix = `nestjs-tenancy:${options.controllerName}:${++pollerSequence}`;
+    this.timers = new PollTimers(options.controllerName, schedulerRegistry);
+    this.replayFailures = new FetchFailureTracker('replay', this.logger, options);
+    this.pollFailures = new FetchFailureTracker('poll', this.logger, options);
+    telemetry.bindGauges(() => {
+      const s = this.getStatus();
+      return { ...s, lastPollSuccessAt: this.lastSuccessAt, leader: true };
+    });
   }
 
   onApplicationBootstrap(): void {
@@ -95,9 +109,21 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
     return this.cursor.fetched;
   }
 
-  /** True once the replay snapshot has been fetched and queued; false again at shutdown. */
+  /** Readiness: the replay snapshot was fetched and queued; false again from shutdown on. */
   isReady(): boolean {
     return this.ready;
+  }
+
+  /**
+   * Liveness: the fetch loop is still making attempts (its last replay or poll
+   * attempt is younger than 3 × max(pollInterval, maxBackoff, httpTimeout)). It does
+   * not depend on the Tenant Manager answering, so an outage never restarts pods.
+   */
+  isAlive(): boolean {
+    if (this.currentPhase === 'idle' || this.currentPhase === 'stopping') return true;
+    if (this.currentPhase === 'stopped' || this.lastAttemptAt === null) return false;
+    const period = Math.max(this.options.pollInterval, this.options.maxBackoff, this.options.httpTimeout);
+    return Date.now() - this.lastAttemptAt < LIVENESS_PERIODS * period;
   }
 
   /** Resolves when {@link isReady} becomes true. */
@@ -119,27 +145,51 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
     }
   }
 
+  /** A point-in-time view for health checks and dashboards. */
+  getStatus(): TenancyStatus {
+    const queue = this.run?.queue;
+    const inFlight = queue?.inFlight ?? 0;
+    const retrying = queue?.retrying ?? 0;
+    return {
+      controller: this.options.controllerName,
+      phase: this.currentPhase,
+      ready: this.ready,
+      alive: this.isAlive(),
+      fetchCursor: this.cursor.fetched,
+      completedEventId: this.cursor.completed,
+      queued: (queue?.size ?? 0) - inFlight - retrying,
+      inFlight,
+      retrying,
+      parked: queue?.parked.length ?? 0,
+      parkedEvents: (queue?.parked ?? []).map((item) => issueOf(item, item.attempt)),
+      failingEvents: (queue?.retryingItems() ?? []).map((item) => issueOf(item, item.attempt - 1)),
+      statusWritesPending: this.status.pending,
+      lastPollAttemptAt: this.lastAttemptAt === null ? null : new Date(this.lastAttemptAt),
+      lastPollSuccessAt: this.lastSuccessAt === null ? null : new Date(this.lastSuccessAt),
+      replay: this.replayProgress?.snapshot() ?? null,
+      counters: this.telemetry.counters(),
+    };
+  }
+
   /** Starts replay and polling in the background. No-op while already running. */
   start(): void {
     if (this.run && !this.run.closed) return;
     this.status.reopen();
+    const handlerAbort = new AbortController();
     const run: Run = {
-      handlerAbort: new AbortController(),
+      handlerAbort,
       fetchAbort: new AbortController(),
-      timers: new Set(),
+      shutdown: handlerAbort.signal,
       closed: false,
-      get shutdown() {
-        return this.handlerAbort.signal;
-      },
-      queue: undefined as unknown as OrgOrderingQueue<QueuedEvent>,
+      queue: new OrgOrderingQueue<QueuedEvent>(
+        this.options,
+        (item) => this.processor.process(item, run),
+        (item) => {
+          if (!item.payload.replay) this.cursor.finished(item.payload.event.id);
+          item.payload.onFinished?.();
+        },
+      ),
     };
-    (run as { queue: OrgOrderingQueue<QueuedEvent> }).queue = new OrgOrderingQueue<QueuedEvent>(
-      this.options,
-      (item) => this.processor.process(item, run),
-      (item) => {
-        if (!item.payload.replay) this.cursor.finished(item.payload.event.id);
-      },
-    );
     this.run = run;
     this.currentPhase = 'replaying';
     run.loop = this.follow(run).catch((error: unknown) => {
@@ -160,21 +210,22 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
     this.currentPhase = 'stopping';
     this.ready = false;
     run.fetchAbort.abort(new Error('poller stopping'));
-    this.clearTimers(run);
+    this.timers.clearAll();
     run.queue.stop();
-    if (!(await this.within(run.queue.whenNoneInFlight(), deadline))) {
+    if (!(await within(run.queue.whenNoneInFlight(), deadline))) {
       this.logger.warn(
         `[${this.options.controllerName}] ${run.queue.inFlight} handler(s) still running after shutdownTimeout (${this.options.shutdownTimeout} ms); aborting their signals`,
       );
       run.handlerAbort.abort(new Error('application shutting down'));
-      await this.within(run.queue.whenNoneInFlight(), Date.now() + 1_000);
+      await within(run.queue.whenNoneInFlight(), Date.now() + 1_000);
     }
     run.closed = true;
     const unsent = await this.status.close(deadline);
     if (unsent > 0) {
       this.logger.warn(`[${this.options.controllerName}] ${unsent} status write(s) could not be sent before shutdown`);
     }
-    await this.within(run.loop ?? Promise.resolve(), Date.now() + 1_000);
+    await within(run.loop ?? Promise.resolve(), Date.now() + 1_000);
+    this.timers.clearAll();
     this.currentPhase = 'stopped';
   }
 
@@ -209,17 +260,22 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
     for (const resolve of this.readyWaiters.splice(0)) resolve();
     this.currentPhase = 'polling';
     this.scheduleResync(run);
-    let failures = 0;
-    while (!run.closed && !run.fetchAbort.signal.aborted) {
+    while (!run.fetchAbort.signal.aborted) {
       // Backpressure: never hold more than maxQueuedEvents fetched-but-unfinished.
+      // The wait wakes every pollInterval so liveness sees a loop that is alive.
       const room = this.options.maxQueuedEvents - run.queue.size;
       if (room <= 0) {
-        await this.interruptible(run, run.queue.whenBelow(this.options.maxQueuedEvents));
+        this.lastAttemptAt = Date.now();
+        await Promise.race([
+          run.queue.whenBelow(this.options.maxQueuedEvents),
+          this.timers.sleep(this.options.pollInterval, run.fetchAbort.signal),
+        ]);
         continue;
       }
       const limit = Math.min(this.options.pollLimit, room);
       const after = this.cursor.fetched;
       let page: EventsPage;
+      this.lastAttemptAt = Date.now();
       try {
         page = await this.client.fetchAfter(after, limit, run.fetchAbort.signal);
         if (page.lastEventId < after) {
@@ -231,48 +287,63 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
         this.checkInvalid(page);
       } catch (error) {
         if (run.fetchAbort.signal.aborted) return;
-        failures += 1;
-        reportFailure(this.logger, this.options, toError(error), requestFailed('poll', toError(error).message));
-        // Invalid events may be transient corruption: back off; plain failures wait a tick.
-        const wait = isInvalidEvents(error)
-          ? equalJitterBackoff(failures, this.options)
-          : this.options.pollInterval;
-        await this.sleep(run, wait);
+        this.telemetry.poll(false);
+        this.pollFailures.failed(toError(error), requestFailed('poll', toError(error).message));
+        // Invalid events may be transient corruption: back off; other failures wait a tick.
+        const wait =
+          error instanceof InvalidEventsError
+            ? equalJitterBackoff(this.pollFailures.failures, this.options)
+            : this.options.pollInterval;
+        await this.timers.sleep(wait, run.fetchAbort.signal);
         continue;
       }
-      failures = 0;
+      this.telemetry.poll(true);
+      this.pollFailures.succeeded();
+      this.lastSuccessAt = Date.now();
       const queued = this.enqueue(run, page, false);
       this.cursor.fetchedThrough(page.lastEventId, queued);
       // A full page means more may be waiting: fetch again at once (drain a backlog).
-      if (page.received < limit) await this.sleep(run, this.options.pollInterval);
+      if (page.received < limit) await this.timers.sleep(this.options.pollInterval, run.fetchAbort.signal);
     }
   }
 
   /** Fetches the snapshot until it succeeds or the run stops; queues it. */
-  private async replay(run: Run, why: 'replay' | 'resync'): Promise<boolean> {
+  private async replay(run: Run, what: 'replay' | 'resync'): Promise<boolean> {
     const started = Date.now();
-    this.logger.log(`[${this.options.controllerName}] ${why} started`);
-    for (let attempt = 1; ; attempt += 1) {
+    this.logger.log(`[${this.options.controllerName}] ${what} started`, { controller: this.options.controllerName });
+    for (;;) {
       if (run.fetchAbort.signal.aborted) return false;
+      this.lastAttemptAt = Date.now();
       try {
         const page = await this.client.fetchReplay(run.fetchAbort.signal);
         this.checkInvalid(page);
-        if (why === 'replay') this.cursor.reset(page.lastEventId);
-        const queued = this.enqueue(run, page, true);
+        this.telemetry.poll(true);
+        this.replayFailures.succeeded();
+        this.lastSuccessAt = Date.now();
+        if (what === 'replay') this.cursor.reset(page.lastEventId);
+        const progress = new ReplayProgress(
+          page.events.filter((e) => this.registry.follows(e.resourceType)).length,
+          what,
+          this.logger,
+          this.options.controllerName,
+          (seconds) => this.telemetry.replayFinished(seconds),
+        );
+        this.replayProgress = progress;
+        this.enqueue(run, page, true, progress.handledOne);
         this.logger.log(
-          `[${this.options.controllerName}] ${why} fetched ${page.received} event(s), queued ${queued.length}, lastEventId ${page.lastEventId}, in ${Date.now() - started} ms`,
+          `[${this.options.controllerName}] ${what} fetched ${page.received} event(s) in ${Date.now() - started} ms, queued ${progress.total}, lastEventId ${page.lastEventId}`,
+          { controller: this.options.controllerName, received: page.received, queued: progress.total, lastEventId: page.lastEventId },
         );
         return true;
       } catch (error) {
         if (run.fetchAbort.signal.aborted) return false;
-        const delay = equalJitterBackoff(attempt, this.options);
-        reportFailure(
-          this.logger,
-          this.options,
+        this.telemetry.poll(false);
+        const delay = equalJitterBackoff(this.replayFailures.failures + 1, this.options);
+        this.replayFailures.failed(
           toError(error),
-          `${requestFailed(why, toError(error).message)}; retrying in ${delay} ms (attempt ${attempt})`,
+          `${requestFailed(what, toError(error).message)}; retrying in ${delay} ms (attempt ${this.replayFailures.failures + 1})`,
         );
-        await this.sleep(run, delay);
+        await this.timers.sleep(delay, run.fetchAbort.signal);
       }
     }
   }
@@ -281,14 +352,16 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
    * Queues a page's events for the resource types we follow; returns the ids of
    * queued incremental events (replayed ones have id 0 and no place in the log).
    */
-  private enqueue(run: Run, page: EventsPage, replay: boolean): number[] {
-    for (const raw of page.unknown) this.logger.warn(`[${this.options.controllerName}] ${unknownEventSkipped(raw)}`);
+  private enqueue(run: Run, page: EventsPage, replay: boolean, onFinished?: () => void): number[] {
+    for (const raw of page.unknown) {
+      this.logger.warn(`[${this.options.controllerName}] ${unknownEventSkipped(raw)}`);
+    }
     const ids: number[] = [];
     for (const event of page.events) {
       // Types nobody handles are ignored entirely: no status rows for them.
       if (!this.registry.follows(event.resourceType)) continue;
       const key = event.resourceType === ResourceType.Project ? (event.orgId ?? event.resourceId) : event.resourceId;
-      run.queue.push(key, { event, replay });
+      run.queue.push(key, { event, replay, onFinished });
       if (!replay) ids.push(event.id);
     }
     return ids;
@@ -322,80 +395,38 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
     if (interval === undefined || run.closed) return;
     // ±10% jitter so replicas and restarts do not resync in lockstep.
     const delay = Math.round(interval * (0.9 + Math.random() * 0.2));
-    this.setTimer(run, delay, () => {
+    this.timers.set(delay, () => {
       void this.resync().then(() => this.scheduleResync(run));
     });
-  }
-
-  private sleep(run: Run, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      if (run.fetchAbort.signal.aborted) return resolve();
-      const name = this.setTimer(run, ms, () => {
-        run.fetchAbort.signal.removeEventListener('abort', onAbort);
-        resolve();
-      });
-      const onAbort = () => {
-        this.deleteTimer(run, name);
-        resolve();
-      };
-      run.fetchAbort.signal.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-
-  private interruptible(run: Run, promise: Promise<void>): Promise<void> {
-    return new Promise((resolve) => {
-      const onAbort = () => resolve();
-      run.fetchAbort.signal.addEventListener('abort', onAbort, { once: true });
-      void promise.then(() => {
-        run.fetchAbort.signal.removeEventListener('abort', onAbort);
-        resolve();
-      });
-    });
-  }
-
-  /** A one-shot timer, in the host's SchedulerRegistry when it has one. */
-  private setTimer(run: Run, ms: number, callback: () => void): string {
-    let name = `${this.timerPrefix}:${++this.timerSequence}`;
-    const registry = this.schedulerRegistry;
-    while (registry?.doesExist('timeout', name)) name = `${this.timerPrefix}:${++this.timerSequence}`;
-    const timer = setTimeout(() => {
-      this.deleteTimer(run, name);
-      callback();
-    }, ms);
-    run.timers.add(name);
-    if (registry) registry.addTimeout(name, timer);
-    else this.ownTimers.set(name, timer);
-    return name;
-  }
-
-  private deleteTimer(run: Run, name: string): void {
-    run.timers.delete(name);
-    if (this.schedulerRegistry?.doesExist('timeout', name)) this.schedulerRegistry.deleteTimeout(name);
-    clearTimeout(this.ownTimers.get(name));
-    this.ownTimers.delete(name);
-  }
-
-  private clearTimers(run: Run): void {
-    for (const name of run.timers) this.deleteTimer(run, name);
-  }
-
-  /** Waits for a promise until a deadline; true when it settled in time. */
-  private async within(promise: Promise<unknown>, deadline: number): Promise<boolean> {
-    const remaining = deadline - Date.now();
-    if (remaining <= 0) return false;
-    let timer: NodeJS.Timeout | undefined;
-    const outcome = await Promise.race([
-      promise.then(() => true),
-      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), remaining))),
-    ]);
-    clearTimeout(timer);
-    return outcome;
   }
 }
 
 /** A page held back because of invalid events (see checkInvalid). */
 class InvalidEventsError extends TenantManagerRequestError {}
 
-function isInvalidEvents(error: unknown): boolean {
-  return error instanceof InvalidEventsError;
+function issueOf(item: QueueItem<QueuedEvent>, attempts: number): TenancyEventIssue {
+  const { event, replay, lastError } = item.payload;
+  return {
+    eventId: event.id,
+    eventType: event.eventType,
+    resourceType: event.resourceType,
+    resourceId: event.resourceId,
+    resourceName: event.resourceName,
+    replay,
+    attempts,
+    lastError: lastError ?? null,
+  };
+}
+
+/** Waits for a promise until a deadline; true when it settled in time. */
+async function within(promise: Promise<unknown>, deadline: number): Promise<boolean> {
+  const remaining = deadline - Date.now();
+  if (remaining <= 0) return false;
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    promise.then(() => true),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), remaining))),
+  ]);
+  clearTimeout(timer);
+  return outcome;
 }

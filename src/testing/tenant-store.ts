@@ -530,7 +530,7 @@ function assertActive(resource: { deletedAt?: number }): void {
 }
 
 function rowKey(controller: string, resourceType: string, resourceId: string): string {
-  // NUL cannot appear in the JSON strings clients send in practice, so keys cannot collide.
+  // NUL separators: no real controller name, type or id contains one, so keys do not collide.
   return controller + NUL + resourceType + NUL + resourceId;
 }
 

@@ -222,12 +222,13 @@ describe('replay and polling (e2e)', () => {
     expect(fake.lastEventId).toBe(1_000);
     fake.failNext(1, { status: 200, body: '{"events":[],"lastEventId":0}', match: isReplay });
     const { app, poller } = await apps.start(
-      { url, controllerName: CONTROLLER, pollInterval: 5_000, pollLimit: 100 },
+      { url, controllerName: CONTROLLER, pollInterval: 60_000, pollLimit: 100 },
       [Recorder],
     );
     const recorder = app.get(Recorder);
-    // Far less than one pollInterval: the reference client would need 10 ticks (50 s).
-    await waitFor(() => recorder.events.length === 1_000, { timeout: 4_500 });
+    // With a one-minute interval, finishing at all within the wait proves no page waited
+    // for a tick: the reference client would need 10 ticks (10 minutes).
+    await waitFor(() => recorder.events.length === 1_000, { timeout: 20_000 });
     await poller.whenIdle();
     const polls = fake.requests.filter(isPoll);
     expect(polls.map((r) => r.query.after)).toEqual(['0', '100', '200', '300', '400', '500', '600', '700', '800', '900', '1000']);

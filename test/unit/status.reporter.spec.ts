@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { StatusReporter } from '../../src/status.reporter.js';
 import type { TenantManagerClient } from '../../src/tenant-manager.client.js';
 import { resolveTenancyOptions } from '../../src/tenancy-options.js';
+import { TenancyTelemetry } from '../../src/tenancy.telemetry.js';
 import { waitFor } from '../support/wait-for.js';
 
 /** A client whose calls are recorded and answered by the test. */
@@ -39,8 +40,12 @@ const options = (overrides: Record<string, unknown> = {}) =>
 
 describe('StatusReporter', () => {
   const reporters: StatusReporter[] = [];
+  const telemetry = new Map<StatusReporter, TenancyTelemetry>();
+  const writes = (reporter: StatusReporter) => telemetry.get(reporter)!.counters().statusWrites;
   const make = (client: ScriptedClient, overrides?: Record<string, unknown>) => {
-    const reporter = new StatusReporter(client as unknown as TenantManagerClient, options(overrides));
+    const resolved = options(overrides);
+    const reporter = new StatusReporter(client as unknown as TenantManagerClient, resolved, new TenancyTelemetry(resolved));
+    telemetry.set(reporter, (reporter as unknown as { telemetry: TenancyTelemetry }).telemetry);
     reporters.push(reporter);
     return reporter;
   };
@@ -54,7 +59,7 @@ describe('StatusReporter', () => {
     await expect(reporter.report('project', 'p1', { kind: 'put', status: 'completed', message: '' })).resolves.toBe(true);
     expect(client.calls).toEqual(['PUT project/p1 completed']);
     expect(reporter.pending).toBe(0);
-    expect(reporter.counters).toEqual({ ok: 1, failed: 0 });
+    expect(writes(reporter)).toEqual({ ok: 1, failed: 0 });
   });
 
   it('retries a failed write in the background until it lands, and never rejects', async () => {
@@ -67,8 +72,8 @@ describe('StatusReporter', () => {
     client.auto = true;
     await reporter.whenIdle();
     expect(new Set(client.calls)).toEqual(new Set(['PUT project/p1 completed']));
-    expect(reporter.counters.ok).toBe(1);
-    expect(reporter.counters.failed).toBe(client.calls.length - 1);
+    expect(writes(reporter).ok).toBe(1);
+    expect(writes(reporter).failed).toBe(client.calls.length - 1);
   });
 
   it('a newer state supersedes a failed older one waiting for its retry', async () => {

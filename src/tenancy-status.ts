@@ -1,0 +1,45 @@
+import type { ReplayProgressSnapshot } from './replay.progress.js';
+import type { TenancyCounters } from './tenancy.telemetry.js';
+
+/** Where the poller is in its life. */
+export type TenancyPollerPhase = 'idle' | 'replaying' | 'polling' | 'stopping' | 'stopped';
+
+/** An event that is failing (retrying) or parked. */
+export interface TenancyEventIssue {
+  readonly eventId: number;
+  readonly eventType: string;
+  readonly resourceType: string;
+  readonly resourceId: string;
+  readonly resourceName: string;
+  readonly replay: boolean;
+  /** Failed attempts so far. */
+  readonly attempts: number;
+  readonly lastError: string | null;
+}
+
+/** A point-in-time view of the poller, for health checks, dashboards and debugging. */
+export interface TenancyStatus {
+  readonly controller: string;
+  readonly phase: TenancyPollerPhase;
+  /** Replay snapshot fetched and queued; false before that and from shutdown on. */
+  readonly ready: boolean;
+  /** The fetch loop is making attempts; independent of the Tenant Manager being reachable. */
+  readonly alive: boolean;
+  /** Highest event-log id fetched. */
+  readonly fetchCursor: number;
+  /** Every event-log id at or below this was handled or parked (= `lastEventId`). */
+  readonly completedEventId: number;
+  /** Waiting to start (not in flight, not waiting for a retry). */
+  readonly queued: number;
+  readonly inFlight: number;
+  readonly retrying: number;
+  readonly parked: number;
+  readonly parkedEvents: readonly TenancyEventIssue[];
+  readonly failingEvents: readonly TenancyEventIssue[];
+  readonly statusWritesPending: number;
+  readonly lastPollAttemptAt: Date | null;
+  readonly lastPollSuccessAt: Date | null;
+  /** The last replay (or resync) and how far the queue got with it. */
+  readonly replay: ReplayProgressSnapshot | null;
+  readonly counters: TenancyCounters;
+}
