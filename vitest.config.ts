@@ -13,6 +13,7 @@ export default defineConfig({
   resolve: {
     alias: {
       'nestjs-tenancy/testing': fromRoot('./src/testing/index.ts'),
+      'nestjs-tenancy/terminus': fromRoot('./src/terminus/index.ts'),
       'nestjs-tenancy': fromRoot('./src/index.ts'),
     },
   },

@@ -9,4 +9,7 @@ export const {
   ASYNC_OPTIONS_TYPE: TENANCY_ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<TenancyModuleOptions>({ moduleName: 'Tenancy' })
   .setClassMethodName('forRoot')
+  // Global by default, like other forRoot modules: TenancyPoller can be injected
+  // anywhere (health checks, admin endpoints) without re-importing the module.
+  .setExtras({ isGlobal: true }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
   .build();

@@ -133,10 +133,12 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   /**
-   * Resolves when nothing is queued, in flight, waiting to retry, or waiting to be
-   * written as status. Parked events do not count. Tests wait on this, not on sleeps.
+   * Resolves when the replay has been fetched (if the poller is running) and nothing
+   * is queued, in flight, waiting to retry, or waiting to be written as status.
+   * Parked events do not count. Tests wait on this, not on sleeps.
    */
   async whenIdle(): Promise<void> {
+    if (this.run && !this.run.closed && !this.ready) await this.whenReady();
     for (;;) {
       const run = this.run;
       if (run) await run.queue.whenIdle();

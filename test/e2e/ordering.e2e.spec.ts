@@ -106,9 +106,12 @@ describe('org ordering, concurrency and failures (e2e)', () => {
     fake.createProject('a', 'bad');
     fake.createProject('a', 'good');
     fake.createOrg('b');
-    const { app, poller } = await apps.start({ url, controllerName: CONTROLLER }, [OrderRecorder]);
-    const recorder = app.get(OrderRecorder);
+    // Configured before start: the replay must already see the poison.
+    const recorder = new OrderRecorder();
     recorder.poison.add('bad');
+    const { poller } = await apps.start({ url, controllerName: CONTROLLER }, [
+      { provide: OrderRecorder, useValue: recorder },
+    ]);
     await poller.whenReady();
     fake.createProject('b', 'new');
     await waitFor(() => recorder.completed('new'));

@@ -93,12 +93,13 @@ describe('status lifecycle (e2e)', () => {
     fake.createOrg('acme');
     const project = fake.createProject('acme', 'web');
     const errors: string[] = [];
-    const { app, poller } = await apps.start(
-      { url, controllerName: CONTROLLER, onError: (_e, message) => errors.push(message) },
-      [ProjectHandler],
-    );
-    const handler = app.get(ProjectHandler);
+    // Configured before start: the replay must already see the failure.
+    const handler = new ProjectHandler();
     handler.failing.add('web');
+    const { poller } = await apps.start(
+      { url, controllerName: CONTROLLER, onError: (_e, message) => errors.push(message) },
+      [{ provide: ProjectHandler, useValue: handler }],
+    );
     await waitFor(() => fake.statusOf(CONTROLLER, 'project', project.id)?.status === 'error');
     expect(fake.statusOf(CONTROLLER, 'project', project.id)?.message).toBe('ProjectHandler#handle: cannot provision web');
     expect(errors.some((m) => m.includes('ProjectHandler#handle: cannot provision web') && m.includes('attempt 1'))).toBe(

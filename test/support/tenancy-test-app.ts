@@ -44,26 +44,28 @@ export class TestApps {
   }
 }
 
-/** Collects log lines instead of printing them; set TENANCY_TEST_LOGS=1 to see them. */
+/** Collects log lines (with their structured fields) instead of printing them; set TENANCY_TEST_LOGS=1 to see them. */
 export class CapturingLogger implements LoggerService {
-  readonly lines: Array<{ level: string; message: string }> = [];
-  log(message: unknown): void {
-    this.capture('log', message);
+  readonly lines: Array<{ level: string; message: string; fields?: Record<string, unknown>; stack?: string }> = [];
+  log(message: unknown, ...rest: unknown[]): void {
+    this.capture('log', message, rest);
   }
-  warn(message: unknown): void {
-    this.capture('warn', message);
+  warn(message: unknown, ...rest: unknown[]): void {
+    this.capture('warn', message, rest);
   }
-  error(message: unknown): void {
-    this.capture('error', message);
+  error(message: unknown, ...rest: unknown[]): void {
+    this.capture('error', message, rest);
   }
-  debug(message: unknown): void {
-    this.capture('debug', message);
+  debug(message: unknown, ...rest: unknown[]): void {
+    this.capture('debug', message, rest);
   }
-  verbose(message: unknown): void {
-    this.capture('verbose', message);
+  verbose(message: unknown, ...rest: unknown[]): void {
+    this.capture('verbose', message, rest);
   }
-  private capture(level: string, message: unknown): void {
-    this.lines.push({ level, message: String(message) });
-    if (process.env.TENANCY_TEST_LOGS) console.log(`[${level}] ${String(message)}`);
+  private capture(level: string, message: unknown, rest: unknown[]): void {
+    const fields = rest.find((r): r is Record<string, unknown> => typeof r === 'object' && r !== null);
+    const stack = level === 'error' && typeof rest[0] === 'string' && rest[0].includes('\n    at ') ? rest[0] : undefined;
+    this.lines.push({ level, message: String(message), fields, stack });
+    if (process.env.TENANCY_TEST_LOGS) console.log(`[${level}] ${String(message)}`, fields ?? '');
   }
 }
