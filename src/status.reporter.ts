@@ -43,6 +43,8 @@ export class StatusReporter {
   private readonly slots = new Map<string, Slot>();
   private readonly idleWaiters: Array<() => void> = [];
   private closing = false;
+  // Aborted by discard(): a replica that lost leadership must not write status.
+  private writes = new AbortController();
 
   constructor(
     private readonly client: TenantManagerClient,
@@ -112,9 +114,26 @@ export class StatusReporter {
     return left;
   }
 
-  /** Re-opens after close(), for a poller that is started again. */
+  /** Re-opens after close() or discard(), for a poller that is started again. */
   reopen(): void {
     this.closing = false;
+    if (this.writes.signal.aborted) this.writes = new AbortController();
+  }
+
+  /**
+   * Drops every waiting write and aborts those in flight: used when this replica
+   * lost leadership and another one owns the status rows now.
+   */
+  discard(): void {
+    this.closing = true;
+    this.writes.abort(new Error('status writes discarded: leadership lost'));
+    for (const [key, slot] of this.slots) {
+      clearTimeout(slot.retryTimer);
+      slot.retryTimer = undefined;
+      slot.next?.settle?.(false);
+      slot.next = undefined;
+      if (!slot.sending) this.release(key, slot);
+    }
   }
 
   private async sendNext(key: string, slot: Slot): Promise<void> {
@@ -126,13 +145,25 @@ export class StatusReporter {
     let landed = false;
     try {
       if (write.wanted.kind === 'put') {
-        await this.client.putStatus(slot.resourceType, slot.resourceId, write.wanted.status, write.wanted.message);
+        await this.client.putStatus(
+          slot.resourceType,
+          slot.resourceId,
+          write.wanted.status,
+          write.wanted.message,
+          this.writes.signal,
+        );
       } else {
-        await this.client.deleteStatus(slot.resourceType, slot.resourceId);
+        await this.client.deleteStatus(slot.resourceType, slot.resourceId, this.writes.signal);
       }
       landed = true;
       this.telemetry.statusWrite(true);
     } catch (thrown) {
+      if (this.writes.signal.aborted) {
+        // Discarded on purpose (leadership lost): not a failure to report.
+        slot.sending = false;
+        write.settle?.(false);
+        return this.release(key, slot);
+      }
       this.telemetry.statusWrite(false);
       const error = toError(thrown);
       const what = write.wanted.kind === 'put' ? `write (${write.wanted.status})` : 'delete';

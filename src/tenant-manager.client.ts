@@ -55,20 +55,28 @@ export class TenantManagerClient implements OnApplicationShutdown {
   }
 
   /** `PUT /v1/status`: upsert this controller's row for a resource. */
-  async putStatus(resourceType: string, resourceId: string, status: ControllerStatus, message: string): Promise<void> {
+  async putStatus(
+    resourceType: string,
+    resourceId: string,
+    status: ControllerStatus,
+    message: string,
+    signal?: AbortSignal,
+  ): Promise<void> {
     await this.send(`PUT /v1/status (${status})`, {
       method: 'PUT',
       url: '/v1/status',
       data: { controller: this.options.controllerName, resourceType, resourceId, status, message },
+      signal,
     });
   }
 
   /** `DELETE /v1/status`: remove this controller's row (absent is fine). */
-  async deleteStatus(resourceType: string, resourceId: string): Promise<void> {
+  async deleteStatus(resourceType: string, resourceId: string, signal?: AbortSignal): Promise<void> {
     await this.send('DELETE /v1/status', {
       method: 'DELETE',
       url: '/v1/status',
       data: { controller: this.options.controllerName, resourceType, resourceId },
+      signal,
     });
   }
 
