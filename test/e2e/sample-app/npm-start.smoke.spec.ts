@@ -65,7 +65,11 @@ describe('npm start (smoke)', () => {
       };
       delete env['TENANT_MANAGER_URL'];
       let output = '';
-      const started = spawn(process.execPath, ['scripts/start.js'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const started = spawn(process.execPath, ['scripts/start.js'], {
+        cwd: ROOT,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       child = started;
       // Lowest CPU priority (inherited by the tsc builds it spawns): on a small machine
       // the builds would otherwise starve the timing-sensitive e2e tests running beside it.
@@ -80,15 +84,20 @@ describe('npm start (smoke)', () => {
       let projects: string[] = [];
       await waitFor(
         async () => {
-          if (started.exitCode !== null) throw new Error(`npm start exited early (${started.exitCode}):\n${output}`);
+          if (started.exitCode !== null || started.signalCode !== null) {
+            throw new Error(`npm start exited early (${started.exitCode ?? started.signalCode})`);
+          }
           projects = await listedDemoProjects(tenantsUrl);
           return projects.length === DEMO_PROJECTS.length;
         },
-        { timeout: 120_000, interval: 250, message: `GET ${tenantsUrl} never listed the demo projects; output:\n${output}` },
-      );
+        { timeout: 120_000, interval: 250, message: `GET ${tenantsUrl} never listed the demo projects` },
+      ).catch((error: Error) => {
+        // The output so far is what explains a failure (a build error, a port in use).
+        throw new Error(`${error.message}; output:\n${output}`);
+      });
       expect(projects).toEqual([...DEMO_PROJECTS].sort());
       expect(output).toContain('replay started');
-      expect(output).toContain('project "demo/alpha": workspace provisioned (new) (replay)');
+      expect(output).toContain('project "demo/alpha": new workspace provisioned [replay]');
 
       started.kill('SIGTERM');
       let timer: NodeJS.Timeout | undefined;

@@ -1,0 +1,61 @@
+// Decorator metadata for Nest's dependency injection; must load before any Nest class.
+import 'reflect-metadata';
+import { readdir } from 'node:fs/promises';
+import { type INestApplication, Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { createAppModule } from './app.module.js';
+import { EmbeddedTenantManager } from './embedded-tenant-manager.js';
+import { SampleConfig } from './sample.config.js';
+
+const logger = new Logger('Main');
+
+async function bootstrap(): Promise<void> {
+  let config = SampleConfig.fromEnv();
+  let embedded: EmbeddedTenantManager | undefined;
+  if (config.tenantManagerUrl === undefined) {
+    embedded = await EmbeddedTenantManager.start(config);
+    config = new SampleConfig({ ...config, tenantManagerUrl: embedded.url });
+    await warnAboutEarlierRuns(config.dataDir);
+  }
+  let app: INestApplication | undefined;
+  try {
+    app = await NestFactory.create(
+      // The embedded emulator joins the app as a provider so that Nest stops it
+      // (onApplicationShutdown) after the app itself has closed.
+      createAppModule(config, { providers: embedded ? [{ provide: EmbeddedTenantManager, useValue: embedded }] : [] }),
+      // Per-event lines are debug-level; keep the demo readable unless NEST_LOG_LEVEL asks for more.
+      { abortOnError: false, ...(process.env.NEST_LOG_LEVEL ? {} : { logger: ['fatal', 'error', 'warn', 'log'] }) },
+    );
+    // SIGINT/SIGTERM: stop polling and drain in-flight handlers, close HTTP, then
+    // exit with code 0 (Nest's default would re-raise the signal instead).
+    app.enableShutdownHooks(['SIGINT', 'SIGTERM'], { useProcessExit: true });
+    await app.listen(config.port, config.host);
+  } catch (error) {
+    await app?.close();
+    await embedded?.stop();
+    throw error;
+  }
+  const url = (await app.getUrl()).replace('[::1]', 'localhost');
+  logger.log(`sample app listening on ${url}; workspaces in ${config.dataDir}`);
+  logger.log(`following ${config.tenantManagerUrl} as "${config.controllerName}"`);
+  logger.log(`try: curl -s ${url}/tenants   and   curl -s ${url}/health`);
+}
+
+/**
+ * The embedded emulator keeps its state in memory and starts afresh (new ids) on
+ * every run, so workspaces from an earlier run belong to orgs it has never heard of.
+ */
+async function warnAboutEarlierRuns(dataDir: string): Promise<void> {
+  const entries = await readdir(dataDir).catch(() => []);
+  if (entries.some((name) => !name.startsWith('.'))) {
+    logger.warn(
+      `${dataDir} holds workspaces from an earlier run; the embedded Tenant Manager starts ` +
+        'afresh each time (new ids), so they belong to nothing it knows (delete the directory to start over)',
+    );
+  }
+}
+
+bootstrap().catch((error: unknown) => {
+  logger.error(`cannot start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
