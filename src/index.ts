@@ -25,3 +25,8 @@ export {
   TenancyTerminalError,
   TenantManagerRequestError,
 } from './tenancy.errors.js';
+export type {
+  KubernetesLeaseOptions,
+  TenancyCoordinationOptions,
+  TenancyCoordinator,
+} from './coordination/tenancy-coordinator.js';

@@ -4,6 +4,7 @@ import { DEFAULTS, ENV_INTERNAL_TOKEN, ENV_TENANT_MANAGER_URL, MAX_POLL_LIMIT } 
 import { TenancyConfigurationError } from './tenancy.errors.js';
 import { describeValue, invalidOption } from './tenancy.messages.js';
 import type { PromRegistryLike } from './tenancy.prometheus.js';
+import type { TenancyCoordinationOptions } from './coordination/tenancy-coordinator.js';
 
 /** Called with every failure the poller reports (never throws into the poller). */
 export type TenancyErrorCallback = (error: Error, message: string) => void;
@@ -44,6 +45,12 @@ export interface TenancyModuleOptions {
   resyncInterval?: number;
   /** Prometheus metrics on the host's prom-client `Registry` (never the global one). Default: off. */
   metrics?: TenancyMetricsOptions;
+  /**
+   * Run several replicas with exactly one active: a Kubernetes Lease
+   * (`{ type: 'kubernetes-lease', leaseName }`) or your own {@link TenancyCoordinator}.
+   * Default: none (a single replica).
+   */
+  coordination?: TenancyCoordinationOptions;
 }
 
 /** Where to register Prometheus metrics. */
@@ -71,6 +78,7 @@ export interface ResolvedTenancyOptions {
   readonly maxQueuedEvents: number;
   readonly resyncInterval?: number;
   readonly metrics?: TenancyMetricsOptions;
+  readonly coordination?: TenancyCoordinationOptions;
 }
 
 // Node timers overflow above 2^31-1 ms and fire at once; reject such values.
@@ -200,6 +208,8 @@ export function resolveTenancyOptions(
   ) {
     problems.push(invalidOption('metrics', 'an object without a prom-client registry', 'must be { registry: Registry }'));
   }
+  const coordinationProblem = checkCoordination(options.coordination);
+  if (coordinationProblem) problems.push(invalidOption('coordination', coordinationProblem.shown, coordinationProblem.rule));
   if (!invalid.has('url') && !isHttpUrl(candidate.url as string)) {
     problems.push(invalidOption('url', describeValue(candidate.url), 'must be an http(s) URL'));
   }
@@ -217,7 +227,33 @@ export function resolveTenancyOptions(
     controllerName: candidate.controllerName,
     onError: options.onError,
     metrics: options.metrics,
+    coordination: options.coordination,
   });
+}
+
+function checkCoordination(value: unknown): { shown: string; rule: string } | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object') {
+    return { shown: describeValue(value), rule: 'must be a Kubernetes Lease config or a TenancyCoordinator' };
+  }
+  const option = value as Record<string, unknown>;
+  if ('type' in option) {
+    if (option.type !== 'kubernetes-lease') {
+      return { shown: describeValue(option.type), rule: 'has an unknown type (supported: "kubernetes-lease")' };
+    }
+    if (typeof option.leaseName !== 'string' || option.leaseName === '') {
+      return { shown: describeValue(option.leaseName), rule: 'needs a leaseName' };
+    }
+    return undefined;
+  }
+  const missing = ['acquire', 'renew', 'release'].filter((m) => typeof option[m] !== 'function');
+  if (missing.length > 0 || typeof option.identity !== 'string') {
+    return {
+      shown: 'an object without ' + [...missing.map((m) => `${m}()`), ...(typeof option.identity === 'string' ? [] : ['identity'])].join(', '),
+      rule: 'must implement TenancyCoordinator (identity, acquire, renew, release)',
+    };
+  }
+  return undefined;
 }
 
 // "Is required" explains a missing value best, then the type rule ("must be an integer" beats "must be positive" for 0.5).

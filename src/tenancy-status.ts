@@ -2,7 +2,8 @@ import type { ReplayProgressSnapshot } from './replay.progress.js';
 import type { TenancyCounters } from './tenancy.telemetry.js';
 
 /** Where the poller is in its life. */
-export type TenancyPollerPhase = 'idle' | 'replaying' | 'polling' | 'stopping' | 'stopped';
+/** `standby`: coordinated replica that is not the leader (alive, not ready). */
+export type TenancyPollerPhase = 'idle' | 'standby' | 'replaying' | 'polling' | 'stopping' | 'stopped';
 
 /** An event that is failing (retrying) or parked. */
 export interface TenancyEventIssue {
@@ -25,6 +26,10 @@ export interface TenancyStatus {
   readonly ready: boolean;
   /** The fetch loop is making attempts; independent of the Tenant Manager being reachable. */
   readonly alive: boolean;
+  /** This replica is the active one (always true while running without coordination). */
+  readonly leader: boolean;
+  /** Coordination identity of this replica; null without coordination. */
+  readonly identity: string | null;
   /** Highest event-log id fetched. */
   readonly fetchCursor: number;
   /** Every event-log id at or below this was handled or parked (= `lastEventId`). */

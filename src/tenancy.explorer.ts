@@ -24,7 +24,13 @@ export class TenancyExplorer implements OnModuleInit {
     for (const wrapper of [...this.discovery.getProviders(), ...this.discovery.getControllers()]) {
       this.explore(wrapper, seen);
     }
-    this.logger.log(`Discovered ${this.registry.all().length} tenancy handler(s)`);
+    const count = this.registry.all().length;
+    if (count === 0) {
+      // Almost certainly a mistake (a provider not listed, a missing decorator): say so.
+      this.logger.warn('No @OnTenancyEvent handlers found: every Tenant Manager event will be ignored');
+    } else {
+      this.logger.log(`Discovered ${count} tenancy handler(s): ${this.registry.all().map((h) => h.name).join(', ')}`);
+    }
   }
 
   private explore(wrapper: InstanceWrapper, seen: WeakSet<object>): void {

@@ -8,6 +8,8 @@ import {
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { equalJitterBackoff } from './backoff.js';
+import { createCoordinator } from './coordination/create-coordinator.js';
+import { LeaderElection } from './coordination/leader-election.js';
 import { EventCursor } from './event-cursor.js';
 import { FetchFailureTracker } from './fetch-failure.tracker.js';
 import { reportFailure } from './failure.reporter.js';
@@ -62,6 +64,8 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
   private lastAttemptAt: number | null = null;
   private lastSuccessAt: number | null = null;
   private replayProgress: ReplayProgress | null = null;
+  private stopping?: Promise<void>;
+  private readonly election?: LeaderElection;
 
   constructor(
     @Inject(TENANCY_RESOLVED_OPTIONS) private readonly options: ResolvedTenancyOptions,
@@ -77,10 +81,15 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
     this.timers = new PollTimers(options.controllerName, schedulerRegistry);
     this.replayFailures = new FetchFailureTracker('replay', this.logger, options);
     this.pollFailures = new FetchFailureTracker('poll', this.logger, options);
-    telemetry.bindGauges(() => {
-      const s = this.getStatus();
-      return { ...s, lastPollSuccessAt: this.lastSuccessAt, leader: true };
-    });
+    if (options.coordination) {
+      this.election = new LeaderElection(
+        createCoordinator(options.coordination),
+        { elected: () => this.startRun(), lost: (reason) => this.abandonRun(reason) },
+        this.logger,
+        options.controllerName,
+      );
+    }
+    telemetry.bindGauges(() => ({ ...this.getStatus(), lastPollSuccessAt: this.lastSuccessAt }));
   }
 
   onApplicationBootstrap(): void {
@@ -121,9 +130,17 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
    */
   isAlive(): boolean {
     if (this.currentPhase === 'idle' || this.currentPhase === 'stopping') return true;
-    if (this.currentPhase === 'stopped' || this.lastAttemptAt === null) return false;
+    // A standby replica is alive while its election loop keeps trying.
+    const last = this.currentPhase === 'standby' ? (this.election?.lastAttemptAt ?? null) : this.lastAttemptAt;
+    if (this.currentPhase === 'stopped' || last === null) return false;
     const period = Math.max(this.options.pollInterval, this.options.maxBackoff, this.options.httpTimeout);
-    return Date.now() - this.lastAttemptAt < LIVENESS_PERIODS * period;
+    return Date.now() - last < LIVENESS_PERIODS * period;
+  }
+
+  /** True while this replica is the active one (always, when running without coordination). */
+  isLeader(): boolean {
+    if (this.election) return this.election.isLeader;
+    return this.run !== undefined && !this.run.closed;
   }
 
   /** Resolves when {@link isReady} becomes true. */
@@ -157,6 +174,8 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
       phase: this.currentPhase,
       ready: this.ready,
       alive: this.isAlive(),
+      leader: this.isLeader(),
+      identity: this.election?.identity ?? null,
       fetchCursor: this.cursor.fetched,
       completedEventId: this.cursor.completed,
       queued: (queue?.size ?? 0) - inFlight - retrying,
@@ -173,8 +192,38 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
     };
   }
 
-  /** Starts replay and polling in the background. No-op while already running. */
+  /**
+   * Starts in the background: replay, then polling. With `coordination`, starts the
+   * election instead, and only the leader replays and polls. No-op while running.
+   */
   start(): void {
+    if (this.stopping) return;
+    if (this.election) {
+      if (this.currentPhase === 'idle') this.currentPhase = 'standby';
+      this.election.start();
+      return;
+    }
+    this.startRun();
+  }
+
+  /**
+   * Stops fetching at once, waits up to `shutdownTimeout` for in-flight handlers,
+   * then aborts their signals and gives pending status writes a last attempt.
+   * Queued events that never started are left for the next replay. With
+   * `coordination`, then releases the leadership so a standby takes over at once.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.election) await this.election.stop(() => this.drainRun());
+      else await this.drainRun();
+      if (this.currentPhase !== 'idle') this.currentPhase = 'stopped';
+    })().finally(() => {
+      this.stopping = undefined;
+    });
+    return this.stopping;
+  }
+
+  private startRun(): void {
     if (this.run && !this.run.closed) return;
     this.status.reopen();
     const handlerAbort = new AbortController();
@@ -200,12 +249,8 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
     });
   }
 
-  /**
-   * Stops fetching at once, waits up to `shutdownTimeout` for in-flight handlers,
-   * then aborts their signals and gives pending status writes a last attempt.
-   * Queued events that never started are left for the next replay.
-   */
-  async stop(): Promise<void> {
+  /** Graceful: drain in-flight handlers and status writes within shutdownTimeout. */
+  private async drainRun(): Promise<void> {
     const run = this.run;
     if (!run || run.closed) return;
     const deadline = Date.now() + this.options.shutdownTimeout;
@@ -228,7 +273,26 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
     }
     await within(run.loop ?? Promise.resolve(), Date.now() + 1_000);
     this.timers.clearAll();
-    this.currentPhase = 'stopped';
+  }
+
+  /**
+   * Leadership lost: stop fetching, abort handlers and stop writing status at once
+   * (another replica owns the rows now), then wait for the old work to settle so a
+   * later win never overlaps it. The next win replays from scratch.
+   */
+  private async abandonRun(reason: string): Promise<void> {
+    const run = this.run;
+    this.ready = false;
+    if (this.currentPhase !== 'stopping' && this.currentPhase !== 'stopped') this.currentPhase = 'standby';
+    if (!run || run.closed) return;
+    run.closed = true;
+    run.fetchAbort.abort(new Error(reason));
+    run.handlerAbort.abort(new Error(`leadership lost: ${reason}`));
+    this.timers.clearAll();
+    run.queue.stop();
+    this.status.discard();
+    await within(run.queue.whenNoneInFlight(), Date.now() + this.options.shutdownTimeout);
+    await within(run.loop ?? Promise.resolve(), Date.now() + 1_000);
   }
 
   /** Re-queues parked events: all of them, or those of one resource. Returns how many. */

@@ -21,8 +21,11 @@ export interface LeadershipCallbacks {
 export class LeaderElection {
   private leading = false;
   private running = false;
-  private lastRenewed = 0;
+  private stopRequested = false;
   private timer?: NodeJS.Timeout;
+  // Fires renewDeadline after the start of the last successful acquire/renew, even
+  // while a renew call hangs: leadership must end before the lease can pass on.
+  private deadlineTimer?: NodeJS.Timeout;
   private wake?: () => void;
   private loop?: Promise<void>;
   private losing?: Promise<void>;
@@ -55,19 +58,26 @@ export class LeaderElection {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.stopRequested = false;
     this.loop = this.run();
   }
 
-  /** Ends the loop; when leading, `beforeRelease` drains the work, then the lease is released. */
+  /**
+   * Ends the election. When leading, `beforeRelease` drains the work first while
+   * the loop keeps renewing (so the lease cannot pass on mid-drain), then the lease
+   * is released so a standby takes over at once.
+   */
   async stop(beforeRelease: () => Promise<void>): Promise<void> {
     if (!this.running) return;
+    this.stopRequested = true;
+    if (this.leading) await beforeRelease();
     this.running = false;
     clearTimeout(this.timer);
     this.wake?.();
     await this.loop;
     await this.losing;
+    clearTimeout(this.deadlineTimer);
     if (!this.leading) return;
-    await beforeRelease();
     this.leading = false;
     try {
       await this.coordinator.release();
@@ -93,6 +103,7 @@ export class LeaderElection {
   }
 
   private async acquireOnce(): Promise<void> {
+    const attemptStarted = Date.now();
     let won = false;
     try {
       won = await this.coordinator.acquire();
@@ -101,12 +112,16 @@ export class LeaderElection {
     }
     if (!won || !this.running) return;
     this.leading = true;
-    this.lastRenewed = Date.now();
+    // Won while shutting down: keep the flag so stop() releases the lease, start nothing.
+    if (this.stopRequested) return;
+    this.renewedAt(attemptStarted);
+    if (!this.leading) return;
     this.logger.log(`[${this.controller}] became the leader (${this.identity})`, this.fields());
     this.callbacks.elected();
   }
 
   private async renewOnce(): Promise<void> {
+    const attemptStarted = Date.now();
     let renewed = false;
     let why = 'renew refused';
     try {
@@ -114,19 +129,26 @@ export class LeaderElection {
     } catch (error) {
       why = (error as Error).message;
     }
+    if (!this.leading) return; // the deadline passed while the call was out
     if (renewed) {
-      this.lastRenewed = Date.now();
+      this.renewedAt(attemptStarted);
       return;
     }
-    const failingFor = Date.now() - this.lastRenewed;
-    if (failingFor >= this.renewDeadline) {
-      await this.lose(`renewals failed for ${failingFor} ms (renewDeadline ${this.renewDeadline} ms): ${why}`);
-    } else {
-      this.logger.debug(`[${this.controller}] leadership renew failed (${why}); retrying`, this.fields());
-    }
+    this.logger.debug(`[${this.controller}] leadership renew failed (${why}); retrying`, this.fields());
+  }
+
+  /** Counts the lease as extended from when the attempt started, the safe side. */
+  private renewedAt(attemptStarted: number): void {
+    clearTimeout(this.deadlineTimer);
+    const remaining = attemptStarted + this.renewDeadline - Date.now();
+    const expire = () =>
+      void this.lose(`no successful renewal for renewDeadline (${this.renewDeadline} ms)`);
+    if (remaining <= 0) expire();
+    else this.deadlineTimer = setTimeout(expire, remaining);
   }
 
   private lose(reason: string): Promise<void> {
+    clearTimeout(this.deadlineTimer);
     this.losing ??= (async () => {
       this.leading = false;
       this.logger.warn(`[${this.controller}] lost leadership (${this.identity}): ${reason}; standing by`, this.fields());

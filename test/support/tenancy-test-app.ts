@@ -19,9 +19,10 @@ export class TestApps {
   async start(
     options: TenancyModuleOptions,
     providers: Provider[],
-    extra: { imports?: Array<Type | DynamicModule>; controllers?: Type[] } = {},
+    extra: { imports?: Array<Type | DynamicModule>; controllers?: Type[]; logs?: CapturingLogger } = {},
   ): Promise<{ app: INestApplicationContext; poller: TenancyPoller; logs: CapturingLogger }> {
-    const logs = new CapturingLogger();
+    // Nest's logger override is process-wide: apps started together should share one.
+    const logs = extra.logs ?? new CapturingLogger();
     const moduleRef = await Test.createTestingModule({
       imports: [TenancyModule.forRoot({ ...FAST_TIMINGS, ...options }), ...(extra.imports ?? [])],
       providers,
@@ -46,7 +47,8 @@ export class TestApps {
 
 /** Collects log lines (with their structured fields) instead of printing them; set TENANCY_TEST_LOGS=1 to see them. */
 export class CapturingLogger implements LoggerService {
-  readonly lines: Array<{ level: string; message: string; fields?: Record<string, unknown>; stack?: string }> = [];
+  readonly lines: Array<{ level: string; message: string; fields?: Record<string, unknown>; stack?: string; at: number }> =
+    [];
   log(message: unknown, ...rest: unknown[]): void {
     this.capture('log', message, rest);
   }
@@ -65,7 +67,7 @@ export class CapturingLogger implements LoggerService {
   private capture(level: string, message: unknown, rest: unknown[]): void {
     const fields = rest.find((r): r is Record<string, unknown> => typeof r === 'object' && r !== null);
     const stack = level === 'error' && typeof rest[0] === 'string' && rest[0].includes('\n    at ') ? rest[0] : undefined;
-    this.lines.push({ level, message: String(message), fields, stack });
+    this.lines.push({ level, message: String(message), fields, stack, at: Date.now() });
     if (process.env.TENANCY_TEST_LOGS) console.log(`[${level}] ${String(message)}`, fields ?? '');
   }
 }
