@@ -1,19 +1,23 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { Registry } from 'prom-client';
 import { TenancyModule, type TenancyModuleOptions } from 'nestjs-tenancy';
+import { TenancyHealthIndicator } from 'nestjs-tenancy/terminus';
 import { HealthController } from './health.controller.js';
+import { MetricsController } from './metrics.controller.js';
 import { ProvisioningService } from './provisioning.service.js';
 import { SampleConfig } from './sample.config.js';
 import { TenantsController } from './tenants.controller.js';
 import { WorkspaceStore } from './workspace.store.js';
 
-/** Makes {@link SampleConfig} injectable. */
+/** Makes {@link SampleConfig} and the app's metrics registry injectable. */
 @Module({})
 export class SampleConfigModule {
   static register(config: SampleConfig): DynamicModule {
     return {
       module: SampleConfigModule,
-      providers: [{ provide: SampleConfig, useValue: config }],
-      exports: [SampleConfig],
+      providers: [{ provide: SampleConfig, useValue: config }, { provide: Registry, useValue: new Registry() }],
+      exports: [SampleConfig, Registry],
     };
   }
 }
@@ -37,15 +41,17 @@ export function createAppModule(config: SampleConfig, extra: { providers?: Provi
       // app: ConfigService from @nestjs/config).
       TenancyModule.forRootAsync({
         imports: [configModule],
-        inject: [SampleConfig],
-        useFactory: (sample: SampleConfig): TenancyModuleOptions => ({
+        inject: [SampleConfig, Registry],
+        useFactory: (sample: SampleConfig, registry: Registry): TenancyModuleOptions => ({
           url: sample.tenantManagerUrl,
           controllerName: sample.controllerName,
           pollInterval: sample.pollInterval,
+          metrics: { registry },
         }),
       }),
+      TerminusModule,
     ],
-    controllers: [TenantsController, HealthController],
-    providers: [WorkspaceStore, ProvisioningService, ...(extra.providers ?? [])],
+    controllers: [TenantsController, HealthController, MetricsController],
+    providers: [WorkspaceStore, ProvisioningService, TenancyHealthIndicator, ...(extra.providers ?? [])],
   };
 }

@@ -262,8 +262,33 @@ describe('sample app (e2e)', () => {
     expect(starting).toEqual({ status: 503, body: { status: 'starting', ready: false } });
     expect(sample.poller.isReady()).toBe(false);
 
+    const notReady = await call('GET', `${sample.url}/health/ready`);
+    expect(notReady.status).toBe(503);
+    expect(notReady.body).toMatchObject({ status: 'error', error: { tenancy: { status: 'down', ready: false } } });
+    const live = await call('GET', `${sample.url}/health/live`);
+    expect(live).toMatchObject({ status: 200, body: { status: 'ok', info: { tenancy: { status: 'up' } } } });
+
     await waitFor(async () => (await call('GET', `${sample.url}/health`)).status === 200, { timeout: 10_000 });
     expect(await call('GET', `${sample.url}/health`)).toEqual({ status: 200, body: { status: 'ok', ready: true } });
+    expect(await call('GET', `${sample.url}/health/ready`)).toMatchObject({
+      status: 200,
+      body: { status: 'ok', info: { tenancy: { status: 'up', ready: true, phase: 'polling' } } },
+    });
     await waitFor(async () => exists(orgDir('acme')));
+  });
+
+  it('GET /metrics exposes the tenancy metrics in Prometheus text format', async () => {
+    fake.createOrg('acme');
+    fake.createProject('acme', 'web');
+    const sample = await startSample();
+    await sample.poller.whenIdle();
+    const response = await fetch(`${sample.url}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    const text = await response.text();
+    expect(text).toContain(
+      `tenancy_events_total{controller="${CONTROLLER}",resource_type="project",event_type="created",result="success"} 1`,
+    );
+    expect(text).toContain(`tenancy_cursor_completed{controller="${CONTROLLER}"} ${fake.lastEventId}`);
   });
 });
