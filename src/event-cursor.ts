@@ -10,24 +10,35 @@ export class EventCursor {
   private readonly outstanding = new Set<number>();
   private order: number[] = [];
   private head = 0;
+  // While a replay snapshot is being handled, nothing in the log is known to be done.
+  private replayPending = false;
 
   /** Highest event id fetched. */
   get fetched(): number {
     return this.fetchedId;
   }
 
-  /** Every event at or below this id is done or parked. */
+  /** Every event at or below this id is done or parked (0 until the replay is handled). */
   get completed(): number {
-    return this.completedId;
+    return this.replayPending ? 0 : this.completedId;
   }
 
-  /** Starts over at a replay's `lastEventId`. */
+  /**
+   * Starts over at a replay's `lastEventId`. The watermark reads 0 until
+   * {@link replayHandled}: the snapshot stands for every id up to lastEventId.
+   */
   reset(lastEventId: number): void {
+    this.replayPending = true;
     this.fetchedId = lastEventId;
     this.completedId = lastEventId;
     this.outstanding.clear();
     this.order = [];
     this.head = 0;
+  }
+
+  /** Every event of the replay snapshot is done or parked. */
+  replayHandled(): void {
+    this.replayPending = false;
   }
 
   /** Records a fetched page: its queued ids are outstanding until finished. */

@@ -40,8 +40,11 @@ export class OrgOrderingQueue<T> {
   private running = 0;
   private total = 0;
   private stopped = false;
-  private readonly parkedItems: QueueItem<T>[] = [];
-  private waiters: Array<{ below: number; resolve: () => void }> = [];
+  private retryingCount = 0;
+  private parkedItems: QueueItem<T>[] = [];
+  // One shared promise per threshold: callers that race it against a timer and
+  // come back later must not pile up waiters.
+  private readonly belowWaiters = new Map<number, { promise: Promise<void>; resolve: () => void }>();
   private inFlightWaiters: Array<() => void> = [];
 
   constructor(
@@ -75,9 +78,7 @@ export class OrgOrderingQueue<T> {
 
   /** Items waiting for a retry timer (their lanes are blocked). */
   get retrying(): number {
-    let count = 0;
-    for (const lane of this.lanes.values()) if (lane.retryTimer) count += 1;
-    return count;
+    return this.retryingCount;
   }
 
   /** The items waiting for a retry timer, one per blocked key. */
@@ -90,23 +91,36 @@ export class OrgOrderingQueue<T> {
   /** Re-queues parked items that match (all when no filter) with a fresh attempt count. */
   wake(filter: (item: QueueItem<T>) => boolean = () => true): number {
     if (this.stopped) return 0;
-    const woken = this.parkedItems.filter(filter);
-    if (woken.length === 0) return 0;
-    const kept = this.parkedItems.filter((item) => !woken.includes(item));
-    this.parkedItems.splice(0, this.parkedItems.length, ...kept);
-    // A woken item joins the tail of its key: the events behind it already ran.
+    const woken = this.takeParked(filter);
+    // A woken item joins the tail of its key: it is the newest word on its resource
+    // (parked items superseded by a later event are dropped, see discardParked).
     for (const item of woken) this.append({ key: item.key, payload: item.payload, attempt: 1 });
     this.pump();
     return woken.length;
   }
 
-  /** Resolves once fewer than `below` items are unfinished (immediately if so now). */
-  whenBelow(below: number): Promise<void> {
-    if (this.total < below) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ below, resolve }));
+  /** Forgets parked items that match, without running them; returns how many. */
+  discardParked(filter: (item: QueueItem<T>) => boolean): number {
+    return this.takeParked(filter).length;
   }
 
-  /** Resolves when nothing is queued, in flight or waiting to retry. */
+  /**
+   * Resolves once fewer than `below` items are unfinished (immediately if so now),
+   * or when the queue is stopped.
+   */
+  whenBelow(below: number): Promise<void> {
+    if (this.total < below || this.stopped) return Promise.resolve();
+    let waiter = this.belowWaiters.get(below);
+    if (!waiter) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      waiter = { promise, resolve };
+      this.belowWaiters.set(below, waiter);
+    }
+    return waiter.promise;
+  }
+
+  /** Resolves when nothing is queued, in flight or waiting to retry (or the queue is stopped). */
   whenIdle(): Promise<void> {
     return this.whenBelow(1);
   }
@@ -117,13 +131,27 @@ export class OrgOrderingQueue<T> {
     return new Promise((resolve) => this.inFlightWaiters.push(resolve));
   }
 
-  /** Starts nothing more and cancels retry timers; running workers finish on their own. */
+  /**
+   * Starts nothing more, cancels retry timers and releases whenBelow/whenIdle
+   * waiters; running workers finish on their own.
+   */
   stop(): void {
     this.stopped = true;
     for (const lane of this.lanes.values()) {
       clearTimeout(lane.retryTimer);
       lane.retryTimer = undefined;
     }
+    this.retryingCount = 0;
+    for (const waiter of this.belowWaiters.values()) waiter.resolve();
+    this.belowWaiters.clear();
+  }
+
+  private takeParked(filter: (item: QueueItem<T>) => boolean): QueueItem<T>[] {
+    const taken: QueueItem<T>[] = [];
+    const kept: QueueItem<T>[] = [];
+    for (const item of this.parkedItems) (filter(item) ? taken : kept).push(item);
+    if (taken.length > 0) this.parkedItems = kept;
+    return taken;
   }
 
   private append(item: QueueItem<T>): void {
@@ -167,7 +195,9 @@ export class OrgOrderingQueue<T> {
       if (!this.stopped) {
         item.attempt += 1;
         const delay = fullJitterBackoff(item.attempt - 1, this.options, this.options.random);
+        this.retryingCount += 1;
         lane.retryTimer = setTimeout(() => {
+          this.retryingCount -= 1;
           lane.retryTimer = undefined;
           lane.busy = false;
           this.ready.push(lane.key);
@@ -200,13 +230,11 @@ export class OrgOrderingQueue<T> {
     } catch {
       // A bookkeeping callback must never stall the queue.
     }
-    if (this.waiters.length > 0) {
-      const still: typeof this.waiters = [];
-      for (const waiter of this.waiters) {
-        if (this.total < waiter.below) waiter.resolve();
-        else still.push(waiter);
+    for (const [below, waiter] of this.belowWaiters) {
+      if (this.total < below) {
+        waiter.resolve();
+        this.belowWaiters.delete(below);
       }
-      this.waiters = still;
     }
   }
 }

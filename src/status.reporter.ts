@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { fullJitterBackoff } from './backoff.js';
+import { settledBy } from './deadline.js';
 import { TenantManagerClient } from './tenant-manager.client.js';
 import { LOG_CONTEXT, MAX_STATUS_MESSAGE_LENGTH, TENANCY_RESOLVED_OPTIONS } from './tenancy.constants.js';
 import { toError } from './tenancy.errors.js';
@@ -103,12 +104,7 @@ export class StatusReporter {
         if (!slot.sending) void this.sendNext(key, slot);
       }
     }
-    const remaining = deadline - Date.now();
-    if (this.slots.size > 0 && remaining > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.whenIdle(), new Promise<void>((r) => (timer = setTimeout(r, remaining)))]);
-      clearTimeout(timer);
-    }
+    if (this.slots.size > 0) await settledBy(this.whenIdle(), deadline);
     const left = this.slots.size;
     for (const slot of this.slots.values()) clearTimeout(slot.retryTimer);
     return left;

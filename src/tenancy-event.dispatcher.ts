@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { LOG_CONTEXT, MIN_ABANDONED_HANDLER_GRACE, TENANCY_RESOLVED_OPTIONS } from './tenancy.constants.js';
+import { settleWithin } from './deadline.js';
 import { TenancyHandlerError, TenancyTerminalError, toError } from './tenancy.errors.js';
 import { handlerFailed, handlerIgnoredAbort, handlerTimedOut } from './tenancy.messages.js';
 import type { TenancyHandler } from './tenancy-handler.registry.js';
@@ -76,13 +77,17 @@ export class TenancyEventDispatcher {
     const timedOut =
       timeout === undefined
         ? undefined
-        : new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeout)));
+        : new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(() => resolve(TIMED_OUT), timeout)));
     try {
       const result = await (timedOut ? Promise.race([running, timedOut]) : running);
-      if (result === 'timeout' && timedOut) {
+      if (result === TIMED_OUT) {
         const message = handlerTimedOut(handler.name, timeout!);
         controller.abort(new Error(message));
-        return { error: new Error(message), message, abandoned: this.awaitAbandoned(event, handler, running) };
+        return {
+          error: new Error(message),
+          message,
+          abandoned: this.awaitAbandoned(event, handler, running, context.shutdown),
+        };
       }
       return { message: '' };
     } catch (thrown) {
@@ -94,17 +99,20 @@ export class TenancyEventDispatcher {
     }
   }
 
-  private awaitAbandoned(event: TenancyEvent, handler: TenancyHandler, running: Promise<unknown>): Promise<void> {
+  // Holds the key's next attempt until the abandoned handler settles, the grace
+  // period passes, or shutdown starts (so no grace timer outlives app.close()).
+  private async awaitAbandoned(
+    event: TenancyEvent,
+    handler: TenancyHandler,
+    running: Promise<unknown>,
+    shutdown: AbortSignal,
+  ): Promise<void> {
     const grace = Math.max(MIN_ABANDONED_HANDLER_GRACE, this.options.handlerTimeout ?? 0);
-    let timer: NodeJS.Timeout | undefined;
-    const settled = running.then(
-      () => 'settled' as const,
-      () => 'settled' as const,
-    );
-    const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), grace)));
-    return Promise.race([settled, expired]).then((how) => {
-      clearTimeout(timer);
-      if (how === 'expired') this.logger.warn(`[${this.options.controllerName}] ${handlerIgnoredAbort(handler.name, event, grace)}`);
-    });
+    if ((await settleWithin(running, grace, shutdown)) === 'expired') {
+      this.logger.warn(`[${this.options.controllerName}] ${handlerIgnoredAbort(handler.name, event, grace)}`);
+    }
   }
 }
+
+// A handler may legitimately resolve to any value; only this one means "timed out".
+const TIMED_OUT: unique symbol = Symbol('timed out');

@@ -6,19 +6,22 @@ import { TenancyEventDispatcher } from './tenancy-event.dispatcher.js';
 import { TenancyHandlerRegistry } from './tenancy-handler.registry.js';
 import { LOG_CONTEXT, TENANCY_RESOLVED_OPTIONS } from './tenancy.constants.js';
 import { reportFailure } from './failure.reporter.js';
-import { eventFailed, eventParked } from './tenancy.messages.js';
+import { abandonedAtShutdown, eventFailed, eventParked } from './tenancy.messages.js';
 import { TenancyTelemetry } from './tenancy.telemetry.js';
 import type { ResolvedTenancyOptions } from './tenancy-options.js';
 import { ControllerStatus, EventType, type TenancyEvent } from './tenancy-event.js';
 
 /** An event waiting in the queue, with where it came from and how it has fared. */
 export interface QueuedEvent {
-  readonly event: TenancyEvent;
+  /** Replaceable until started: a newer snapshot of the same resource updates it. */
+  event: TenancyEvent;
   readonly replay: boolean;
+  /** Set when the first attempt starts. */
+  started: boolean;
   /** Message of the last failed attempt, for getStatus(). */
   lastError?: string;
   /** Called once the event is done or parked (replay progress). */
-  readonly onFinished?: () => void;
+  onFinished?: () => void;
 }
 
 /** Per-run signals: handlers are aborted at shutdown; nothing is written once closed. */
@@ -52,6 +55,7 @@ export class TenancyEventProcessor {
   async process(item: QueueItem<QueuedEvent>, run: ProcessingRun): Promise<WorkOutcome> {
     if (run.closed) return 'retry';
     const queued = item.payload;
+    queued.started = true;
     const { event, replay } = queued;
     const { resourceType, resourceId } = event;
     const started = performance.now();
@@ -98,7 +102,7 @@ export class TenancyEventProcessor {
     }
     if (run.shutdown.aborted) {
       // Aborted by shutdown, not failed: leave the row as it is; a restart replays it.
-      this.logger.warn(`[${this.options.controllerName}] ${String(event)} abandoned at shutdown`, fields());
+      this.logger.warn(`[${this.options.controllerName}] ${abandonedAtShutdown(event)}`, fields());
       return 'retry';
     }
     const error = result.error;

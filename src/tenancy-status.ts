@@ -1,8 +1,9 @@
+import type { QueueItem } from './org-ordering.queue.js';
 import type { ReplayProgressSnapshot } from './replay.progress.js';
+import type { QueuedEvent } from './tenancy-event.processor.js';
 import type { TenancyCounters } from './tenancy.telemetry.js';
 
-/** Where the poller is in its life. */
-/** `standby`: coordinated replica that is not the leader (alive, not ready). */
+/** Where the poller is in its life; `standby`: a coordinated replica that is not the leader. */
 export type TenancyPollerPhase = 'idle' | 'standby' | 'replaying' | 'polling' | 'stopping' | 'stopped';
 
 /** An event that is failing (retrying) or parked. */
@@ -47,4 +48,19 @@ export interface TenancyStatus {
   /** The last replay (or resync) and how far the queue got with it. */
   readonly replay: ReplayProgressSnapshot | null;
   readonly counters: TenancyCounters;
+}
+
+/** The public view of a queued event that is failing or parked. */
+export function toEventIssue(item: QueueItem<QueuedEvent>, attempts: number): TenancyEventIssue {
+  const { event, replay, lastError } = item.payload;
+  return {
+    eventId: event.id,
+    eventType: event.eventType,
+    resourceType: event.resourceType,
+    resourceId: event.resourceId,
+    resourceName: event.resourceName,
+    replay,
+    attempts,
+    lastError: lastError ?? null,
+  };
 }

@@ -58,3 +58,28 @@ export function safeJson(value: unknown, max = 2_000): string {
   }
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
+
+export const lastEventIdBehindCursor = (after: number, lastEventId: number): string =>
+  `Tenant Manager poll after ${after}: malformed response: lastEventId ${lastEventId} is behind the cursor`;
+
+export const replayStarted = (what: string): string => `${what} started`;
+
+export const replayFetched = (what: string, received: number, ms: number, queued: number, lastEventId: number): string =>
+  `${what} fetched ${received} event(s) in ${ms} ms, queued ${queued}, lastEventId ${lastEventId}`;
+
+export const replayRetrying = (what: string, detail: string, delay: number, attempt: number): string =>
+  `${requestFailed(what, detail)}; retrying in ${delay} ms (attempt ${attempt})`;
+
+export const resyncSkipped = (queued: number, max: number): string =>
+  `resync skipped: ${queued} events are still queued (maxQueuedEvents ${max}); the next one will catch up`;
+
+export const handlersStillRunning = (count: number, timeout: number): string =>
+  `${count} handler(s) still running after shutdownTimeout (${timeout} ms); aborting their signals`;
+
+export const statusWritesUnsent = (count: number): string =>
+  `${count} status write(s) could not be sent before shutdown`;
+
+export const abandonedAtShutdown = (event: TenancyEvent): string => `${String(event)} abandoned at shutdown`;
+
+export const coordinatorCallHung = (call: string, ms: number): string =>
+  `coordinator ${call} did not return within ${ms} ms; shutting down without waiting for it`;

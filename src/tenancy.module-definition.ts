@@ -5,8 +5,6 @@ import type { TenancyModuleOptions } from './tenancy-options.js';
 export const {
   ConfigurableModuleClass: ConfigurableTenancyModule,
   MODULE_OPTIONS_TOKEN: TENANCY_MODULE_OPTIONS,
-  OPTIONS_TYPE: TENANCY_OPTIONS_TYPE,
-  ASYNC_OPTIONS_TYPE: TENANCY_ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<TenancyModuleOptions>({ moduleName: 'Tenancy' })
   .setClassMethodName('forRoot')
   // Global by default, like other forRoot modules: TenancyPoller can be injected

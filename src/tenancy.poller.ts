@@ -7,27 +7,25 @@ import {
   Optional,
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { equalJitterBackoff } from './backoff.js';
 import { createCoordinator } from './coordination/create-coordinator.js';
 import { LeaderElection } from './coordination/leader-election.js';
-import { EventCursor } from './event-cursor.js';
-import { FetchFailureTracker } from './fetch-failure.tracker.js';
+import { settledBy } from './deadline.js';
+import { EventFeed } from './event-feed.js';
 import { reportFailure } from './failure.reporter.js';
-import { OrgOrderingQueue, type QueueItem } from './org-ordering.queue.js';
+import { OrgOrderingQueue } from './org-ordering.queue.js';
 import { PollTimers } from './poll.timers.js';
-import { ReplayProgress } from './replay.progress.js';
 import { StatusReporter } from './status.reporter.js';
 import { TenantManagerClient } from './tenant-manager.client.js';
-import type { EventsPage } from './tenant-manager.wire.js';
 import { TenancyEventProcessor, type ProcessingRun, type QueuedEvent } from './tenancy-event.processor.js';
 import { TenancyHandlerRegistry } from './tenancy-handler.registry.js';
-import type { TenancyEventIssue, TenancyPollerPhase, TenancyStatus } from './tenancy-status.js';
-import { LOG_CONTEXT, MAX_INVALID_EVENT_STRIKES, TENANCY_RESOLVED_OPTIONS } from './tenancy.constants.js';
-import { TenantManagerRequestError, toError } from './tenancy.errors.js';
-import { invalidEvent, invalidEventSkipped, requestFailed, unknownEventSkipped } from './tenancy.messages.js';
+import { toEventIssue, type TenancyPollerPhase, type TenancyStatus } from './tenancy-status.js';
+import { LOG_CONTEXT, TENANCY_RESOLVED_OPTIONS } from './tenancy.constants.js';
+import { toError } from './tenancy.errors.js';
+import { handlersStillRunning, resyncSkipped, statusWritesUnsent } from './tenancy.messages.js';
+import type { GaugeState } from './tenancy.prometheus.js';
 import { TenancyTelemetry } from './tenancy.telemetry.js';
 import type { ResolvedTenancyOptions } from './tenancy-options.js';
-import { ResourceType, type TenancyEvent } from './tenancy-event.js';
+import type { TenancyEvent } from './tenancy-event.js';
 
 export type { TenancyPollerPhase } from './tenancy-status.js';
 
@@ -43,34 +41,31 @@ interface Run extends ProcessingRun {
 
 /** Liveness tolerates this many loop periods without a fetch attempt. */
 const LIVENESS_PERIODS = 3;
+/** Waiting status writes get at least this long at shutdown, even after a slow drain. */
+const MIN_STATUS_FLUSH = 1_000;
 
 /**
  * Follows the Tenant Manager: replays the snapshot, then polls for new events and
  * hands each to the org-ordered queue. Starts on application bootstrap (unless
- * `autoStart: false`) without delaying it, and drains at shutdown.
+ * `autoStart: false`) without delaying it, and drains at shutdown. With
+ * `coordination`, only the elected replica does any of this.
  */
 @Injectable()
 export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(LOG_CONTEXT);
   private readonly timers: PollTimers;
-  private readonly cursor = new EventCursor();
-  private readonly invalidStrikes = new Map<string, number>();
-  private readonly replayFailures: FetchFailureTracker;
-  private readonly pollFailures: FetchFailureTracker;
+  private readonly feed: EventFeed;
+  private readonly election?: LeaderElection;
   private currentPhase: TenancyPollerPhase = 'idle';
   private ready = false;
   private run?: Run;
   private readyWaiters: Array<() => void> = [];
-  private lastAttemptAt: number | null = null;
-  private lastSuccessAt: number | null = null;
-  private replayProgress: ReplayProgress | null = null;
   private stopping?: Promise<void>;
-  private readonly election?: LeaderElection;
 
   constructor(
     @Inject(TENANCY_RESOLVED_OPTIONS) private readonly options: ResolvedTenancyOptions,
-    private readonly client: TenantManagerClient,
-    private readonly registry: TenancyHandlerRegistry,
+    client: TenantManagerClient,
+    registry: TenancyHandlerRegistry,
     private readonly processor: TenancyEventProcessor,
     private readonly status: StatusReporter,
     private readonly telemetry: TenancyTelemetry,
@@ -79,8 +74,7 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
     @Optional() schedulerRegistry?: SchedulerRegistry,
   ) {
     this.timers = new PollTimers(options.controllerName, schedulerRegistry);
-    this.replayFailures = new FetchFailureTracker('replay', this.logger, options);
-    this.pollFailures = new FetchFailureTracker('poll', this.logger, options);
+    this.feed = new EventFeed(options, client, registry, telemetry, this.timers, this.logger);
     if (options.coordination) {
       this.election = new LeaderElection(
         createCoordinator(options.coordination),
@@ -89,7 +83,7 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
         options.controllerName,
       );
     }
-    telemetry.bindGauges(() => ({ ...this.getStatus(), lastPollSuccessAt: this.lastSuccessAt }));
+    telemetry.bindGauges(() => this.gaugeState());
   }
 
   onApplicationBootstrap(): void {
@@ -107,15 +101,16 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
 
   /**
    * Completed low-watermark: every event-log id at or below it was handled (or
-   * parked). Restarting from here would lose nothing.
+   * parked). 0 until the replay snapshot is handled, since it stands for every
+   * id up to its lastEventId.
    */
   get lastEventId(): number {
-    return this.cursor.completed;
+    return this.feed.cursor.completed;
   }
 
   /** Highest event-log id fetched so far (the next poll asks for ids after it). */
   get fetchCursor(): number {
-    return this.cursor.fetched;
+    return this.feed.cursor.fetched;
   }
 
   /** Readiness: the replay snapshot was fetched and queued; false again from shutdown on. */
@@ -124,14 +119,14 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   /**
-   * Liveness: the fetch loop is still making attempts (its last replay or poll
-   * attempt is younger than 3 × max(pollInterval, maxBackoff, httpTimeout)). It does
-   * not depend on the Tenant Manager answering, so an outage never restarts pods.
+   * Liveness: the fetch loop (or, standing by, the election loop) is still making
+   * attempts: its last one is younger than 3 × max(pollInterval, maxBackoff,
+   * httpTimeout). It does not depend on the Tenant Manager answering, so an outage
+   * never restarts pods.
    */
   isAlive(): boolean {
     if (this.currentPhase === 'idle' || this.currentPhase === 'stopping') return true;
-    // A standby replica is alive while its election loop keeps trying.
-    const last = this.currentPhase === 'standby' ? (this.election?.lastAttemptAt ?? null) : this.lastAttemptAt;
+    const last = this.currentPhase === 'standby' ? (this.election?.lastAttemptAt ?? null) : this.feed.lastAttemptAt;
     if (this.currentPhase === 'stopped' || last === null) return false;
     const period = Math.max(this.options.pollInterval, this.options.maxBackoff, this.options.httpTimeout);
     return Date.now() - last < LIVENESS_PERIODS * period;
@@ -143,7 +138,7 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
     return this.run !== undefined && !this.run.closed;
   }
 
-  /** Resolves when {@link isReady} becomes true. */
+  /** Resolves when {@link isReady} becomes true, or when the poller stops before that. */
   whenReady(): Promise<void> {
     if (this.ready) return Promise.resolve();
     return new Promise((resolve) => this.readyWaiters.push(resolve));
@@ -151,55 +146,58 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
 
   /**
    * Resolves when the replay has been fetched (if the poller is running) and nothing
-   * is queued, in flight, waiting to retry, or waiting to be written as status.
-   * Parked events do not count. Tests wait on this, not on sleeps.
+   * is queued, in flight, waiting to retry, or waiting to be written as status; or
+   * when the poller stops. Parked events do not count. Tests wait on this, not on sleeps.
    */
   async whenIdle(): Promise<void> {
-    if (this.run && !this.run.closed && !this.ready) await this.whenReady();
     for (;;) {
       const run = this.run;
-      if (run) await run.queue.whenIdle();
+      if (run && !run.closed) {
+        if (!this.ready) await this.whenReady();
+        await run.queue.whenIdle();
+      }
       await this.status.whenIdle();
-      if (!this.run || (this.run.queue.size === 0 && this.status.pending === 0)) return;
+      const current = this.run;
+      if (!current || current.closed || (current.queue.size === 0 && this.status.pending === 0)) return;
     }
   }
 
   /** A point-in-time view for health checks and dashboards. */
   getStatus(): TenancyStatus {
     const queue = this.run?.queue;
-    const inFlight = queue?.inFlight ?? 0;
-    const retrying = queue?.retrying ?? 0;
+    const gauges = this.gaugeState();
     return {
       controller: this.options.controllerName,
-      phase: this.currentPhase,
+      phase: gauges.phase,
       ready: this.ready,
       alive: this.isAlive(),
-      leader: this.isLeader(),
+      leader: gauges.leader,
       identity: this.election?.identity ?? null,
-      fetchCursor: this.cursor.fetched,
-      completedEventId: this.cursor.completed,
-      queued: (queue?.size ?? 0) - inFlight - retrying,
-      inFlight,
-      retrying,
-      parked: queue?.parked.length ?? 0,
-      parkedEvents: (queue?.parked ?? []).map((item) => issueOf(item, item.attempt)),
-      failingEvents: (queue?.retryingItems() ?? []).map((item) => issueOf(item, item.attempt - 1)),
-      statusWritesPending: this.status.pending,
-      lastPollAttemptAt: this.lastAttemptAt === null ? null : new Date(this.lastAttemptAt),
-      lastPollSuccessAt: this.lastSuccessAt === null ? null : new Date(this.lastSuccessAt),
-      replay: this.replayProgress?.snapshot() ?? null,
+      fetchCursor: gauges.fetchCursor,
+      completedEventId: gauges.completedEventId,
+      queued: gauges.queued,
+      inFlight: gauges.inFlight,
+      retrying: gauges.retrying,
+      parked: gauges.parked,
+      parkedEvents: (queue?.parked ?? []).map((item) => toEventIssue(item, item.attempt)),
+      failingEvents: (queue?.retryingItems() ?? []).map((item) => toEventIssue(item, item.attempt - 1)),
+      statusWritesPending: gauges.statusWritesPending,
+      lastPollAttemptAt: toDate(this.feed.lastAttemptAt),
+      lastPollSuccessAt: toDate(this.feed.lastSuccessAt),
+      replay: this.feed.replayProgress?.snapshot() ?? null,
       counters: this.telemetry.counters(),
     };
   }
 
   /**
    * Starts in the background: replay, then polling. With `coordination`, starts the
-   * election instead, and only the leader replays and polls. No-op while running.
+   * election instead, and only the leader replays and polls. No-op while running
+   * or stopping.
    */
   start(): void {
     if (this.stopping) return;
     if (this.election) {
-      if (this.currentPhase === 'idle') this.currentPhase = 'standby';
+      if (this.currentPhase === 'idle' || this.currentPhase === 'stopped') this.currentPhase = 'standby';
       this.election.start();
       return;
     }
@@ -208,7 +206,7 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
 
   /**
    * Stops fetching at once, waits up to `shutdownTimeout` for in-flight handlers,
-   * then aborts their signals and gives pending status writes a last attempt.
+   * then aborts their signals and gives waiting status writes a last attempt.
    * Queued events that never started are left for the next replay. With
    * `coordination`, then releases the leadership so a standby takes over at once.
    */
@@ -217,15 +215,51 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
       if (this.election) await this.election.stop(() => this.drainRun());
       else await this.drainRun();
       if (this.currentPhase !== 'idle') this.currentPhase = 'stopped';
+      this.releaseReadyWaiters();
     })().finally(() => {
       this.stopping = undefined;
     });
     return this.stopping;
   }
 
+  /** Re-queues parked events: all of them, or those of one resource. Returns how many. */
+  retry(resourceId?: string): number {
+    const run = this.run;
+    if (!run || run.closed) return 0;
+    return run.queue.wake((item) => resourceId === undefined || item.payload.event.resourceId === resourceId);
+  }
+
+  /**
+   * Fetches a fresh replay snapshot and queues it behind in-flight work; resources
+   * still waiting from an earlier snapshot are updated in place, not queued twice.
+   * The snapshot is level-based (current state), so this repairs drift. Skipped
+   * while the first replay is still coming, or while the queue is full.
+   */
+  resync(): Promise<void> {
+    const run = this.run;
+    if (!run || run.closed) return Promise.resolve();
+    if (!this.ready) return this.whenReady();
+    if (run.queue.size >= this.options.maxQueuedEvents) {
+      this.logger.warn(
+        `[${this.options.controllerName}] ${resyncSkipped(run.queue.size, this.options.maxQueuedEvents)}`,
+      );
+      return Promise.resolve();
+    }
+    run.resyncing ??= this.feed.replay(run, 'resync').then(() => {
+      run.resyncing = undefined;
+    });
+    return run.resyncing;
+  }
+
+  /** Events that could not be handled and are no longer retried, oldest first. */
+  parkedEvents(): TenancyEvent[] {
+    return this.run ? this.run.queue.parked.map((item) => item.payload.event) : [];
+  }
+
   private startRun(): void {
     if (this.run && !this.run.closed) return;
     this.status.reopen();
+    this.feed.reset();
     const handlerAbort = new AbortController();
     const run: Run = {
       handlerAbort,
@@ -235,18 +269,37 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
       queue: new OrgOrderingQueue<QueuedEvent>(
         this.options,
         (item) => this.processor.process(item, run),
-        (item) => {
-          if (!item.payload.replay) this.cursor.finished(item.payload.event.id);
-          item.payload.onFinished?.();
-        },
+        (item) => this.finished(run, item.payload),
       ),
     };
     this.run = run;
     this.currentPhase = 'replaying';
-    run.loop = this.follow(run).catch((error: unknown) => {
-      // follow() handles its own failures; anything here is a bug, never a crash.
-      reportFailure(this.logger, this.options, toError(error), `poller loop crashed: ${toError(error).message}`);
-    });
+    run.loop = this.feed
+      .follow(run, () => {
+        this.ready = true;
+        this.currentPhase = 'polling';
+        this.releaseReadyWaiters();
+        this.scheduleResync(run);
+      })
+      .catch((error: unknown) => {
+        // follow() handles its own failures; anything here is a bug, never a crash.
+        reportFailure(this.logger, this.options, toError(error), `poller loop crashed: ${toError(error).message}`);
+      });
+  }
+
+  /** An event left the queue. A later outcome for a resource supersedes its parked ones. */
+  private finished(run: Run, payload: QueuedEvent): void {
+    this.feed.finished(payload);
+    payload.onFinished?.();
+    const { resourceType, resourceId } = payload.event;
+    // Waking an older parked event after a newer one ran (e.g. a parked create
+    // after the delete) would undo the newer state: keep only the newest per resource.
+    run.queue.discardParked(
+      (parked) =>
+        parked.payload !== payload &&
+        parked.payload.event.resourceId === resourceId &&
+        parked.payload.event.resourceType === resourceType,
+    );
   }
 
   /** Graceful: drain in-flight handlers and status writes within shutdownTimeout. */
@@ -259,19 +312,17 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
     run.fetchAbort.abort(new Error('poller stopping'));
     this.timers.clearAll();
     run.queue.stop();
-    if (!(await within(run.queue.whenNoneInFlight(), deadline))) {
+    if (!(await settledBy(run.queue.whenNoneInFlight(), deadline))) {
       this.logger.warn(
-        `[${this.options.controllerName}] ${run.queue.inFlight} handler(s) still running after shutdownTimeout (${this.options.shutdownTimeout} ms); aborting their signals`,
+        `[${this.options.controllerName}] ${handlersStillRunning(run.queue.inFlight, this.options.shutdownTimeout)}`,
       );
       run.handlerAbort.abort(new Error('application shutting down'));
-      await within(run.queue.whenNoneInFlight(), Date.now() + 1_000);
+      await settledBy(run.queue.whenNoneInFlight(), Date.now() + 1_000);
     }
     run.closed = true;
-    const unsent = await this.status.close(deadline);
-    if (unsent > 0) {
-      this.logger.warn(`[${this.options.controllerName}] ${unsent} status write(s) could not be sent before shutdown`);
-    }
-    await within(run.loop ?? Promise.resolve(), Date.now() + 1_000);
+    const unsent = await this.status.close(Math.max(deadline, Date.now() + MIN_STATUS_FLUSH));
+    if (unsent > 0) this.logger.warn(`[${this.options.controllerName}] ${statusWritesUnsent(unsent)}`);
+    await settledBy(run.loop ?? Promise.resolve(), Date.now() + 1_000);
     this.timers.clearAll();
   }
 
@@ -291,169 +342,8 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
     this.timers.clearAll();
     run.queue.stop();
     this.status.discard();
-    await within(run.queue.whenNoneInFlight(), Date.now() + this.options.shutdownTimeout);
-    await within(run.loop ?? Promise.resolve(), Date.now() + 1_000);
-  }
-
-  /** Re-queues parked events: all of them, or those of one resource. Returns how many. */
-  retry(resourceId?: string): number {
-    const run = this.run;
-    if (!run || run.closed) return 0;
-    return run.queue.wake((item) => resourceId === undefined || item.payload.event.resourceId === resourceId);
-  }
-
-  /**
-   * Fetches a fresh replay snapshot and queues it behind in-flight work. The
-   * snapshot is level-based (current state), so this repairs any drift.
-   */
-  resync(): Promise<void> {
-    const run = this.run;
-    if (!run || run.closed) return Promise.resolve();
-    run.resyncing ??= this.replay(run, 'resync').then(() => {
-      run.resyncing = undefined;
-    });
-    return run.resyncing;
-  }
-
-  /** Events that could not be handled and are no longer retried, oldest first. */
-  parkedEvents(): TenancyEvent[] {
-    return this.run ? this.run.queue.parked.map((item) => item.payload.event) : [];
-  }
-
-  private async follow(run: Run): Promise<void> {
-    if (!(await this.replay(run, 'replay'))) return;
-    this.ready = true;
-    for (const resolve of this.readyWaiters.splice(0)) resolve();
-    this.currentPhase = 'polling';
-    this.scheduleResync(run);
-    while (!run.fetchAbort.signal.aborted) {
-      // Backpressure: never hold more than maxQueuedEvents fetched-but-unfinished.
-      // The wait wakes every pollInterval so liveness sees a loop that is alive.
-      const room = this.options.maxQueuedEvents - run.queue.size;
-      if (room <= 0) {
-        this.lastAttemptAt = Date.now();
-        await Promise.race([
-          run.queue.whenBelow(this.options.maxQueuedEvents),
-          this.timers.sleep(this.options.pollInterval, run.fetchAbort.signal),
-        ]);
-        continue;
-      }
-      const limit = Math.min(this.options.pollLimit, room);
-      const after = this.cursor.fetched;
-      let page: EventsPage;
-      this.lastAttemptAt = Date.now();
-      try {
-        page = await this.client.fetchAfter(after, limit, run.fetchAbort.signal);
-        if (page.lastEventId < after) {
-          throw new TenantManagerRequestError(
-            `Tenant Manager poll after ${after}: malformed response: lastEventId ${page.lastEventId} is behind the cursor`,
-            200,
-          );
-        }
-        this.checkInvalid(page);
-      } catch (error) {
-        if (run.fetchAbort.signal.aborted) return;
-        this.telemetry.poll(false);
-        this.pollFailures.failed(toError(error), requestFailed('poll', toError(error).message));
-        // Invalid events may be transient corruption: back off; other failures wait a tick.
-        const wait =
-          error instanceof InvalidEventsError
-            ? equalJitterBackoff(this.pollFailures.failures, this.options)
-            : this.options.pollInterval;
-        await this.timers.sleep(wait, run.fetchAbort.signal);
-        continue;
-      }
-      this.telemetry.poll(true);
-      this.pollFailures.succeeded();
-      this.lastSuccessAt = Date.now();
-      const queued = this.enqueue(run, page, false);
-      this.cursor.fetchedThrough(page.lastEventId, queued);
-      // A full page means more may be waiting: fetch again at once (drain a backlog).
-      if (page.received < limit) await this.timers.sleep(this.options.pollInterval, run.fetchAbort.signal);
-    }
-  }
-
-  /** Fetches the snapshot until it succeeds or the run stops; queues it. */
-  private async replay(run: Run, what: 'replay' | 'resync'): Promise<boolean> {
-    const started = Date.now();
-    this.logger.log(`[${this.options.controllerName}] ${what} started`, { controller: this.options.controllerName });
-    for (;;) {
-      if (run.fetchAbort.signal.aborted) return false;
-      this.lastAttemptAt = Date.now();
-      try {
-        const page = await this.client.fetchReplay(run.fetchAbort.signal);
-        this.checkInvalid(page);
-        this.telemetry.poll(true);
-        this.replayFailures.succeeded();
-        this.lastSuccessAt = Date.now();
-        if (what === 'replay') this.cursor.reset(page.lastEventId);
-        const progress = new ReplayProgress(
-          page.events.filter((e) => this.registry.follows(e.resourceType)).length,
-          what,
-          this.logger,
-          this.options.controllerName,
-          (seconds) => this.telemetry.replayFinished(seconds),
-        );
-        this.replayProgress = progress;
-        this.enqueue(run, page, true, progress.handledOne);
-        this.logger.log(
-          `[${this.options.controllerName}] ${what} fetched ${page.received} event(s) in ${Date.now() - started} ms, queued ${progress.total}, lastEventId ${page.lastEventId}`,
-          { controller: this.options.controllerName, received: page.received, queued: progress.total, lastEventId: page.lastEventId },
-        );
-        return true;
-      } catch (error) {
-        if (run.fetchAbort.signal.aborted) return false;
-        this.telemetry.poll(false);
-        const delay = equalJitterBackoff(this.replayFailures.failures + 1, this.options);
-        this.replayFailures.failed(
-          toError(error),
-          `${requestFailed(what, toError(error).message)}; retrying in ${delay} ms (attempt ${this.replayFailures.failures + 1})`,
-        );
-        await this.timers.sleep(delay, run.fetchAbort.signal);
-      }
-    }
-  }
-
-  /**
-   * Queues a page's events for the resource types we follow; returns the ids of
-   * queued incremental events (replayed ones have id 0 and no place in the log).
-   */
-  private enqueue(run: Run, page: EventsPage, replay: boolean, onFinished?: () => void): number[] {
-    for (const raw of page.unknown) {
-      this.logger.warn(`[${this.options.controllerName}] ${unknownEventSkipped(raw)}`);
-    }
-    const ids: number[] = [];
-    for (const event of page.events) {
-      // Types nobody handles are ignored entirely: no status rows for them.
-      if (!this.registry.follows(event.resourceType)) continue;
-      const key = event.resourceType === ResourceType.Project ? (event.orgId ?? event.resourceId) : event.resourceId;
-      run.queue.push(key, { event, replay, onFinished });
-      if (!replay) ids.push(event.id);
-    }
-    return ids;
-  }
-
-  /**
-   * A page with an invalid event is treated as a failed request (the cursor stays),
-   * because corruption on the way is usually transient. An event still invalid after
-   * MAX_INVALID_EVENT_STRIKES fetches is reported once more and skipped.
-   */
-  private checkInvalid(page: EventsPage): void {
-    if (page.invalid.length === 0) return;
-    const blocking = page.invalid.filter((bad) => {
-      const strikes = (this.invalidStrikes.get(bad.identity) ?? 0) + 1;
-      this.invalidStrikes.set(bad.identity, strikes);
-      return strikes < MAX_INVALID_EVENT_STRIKES;
-    });
-    if (blocking.length > 0) {
-      const first = blocking[0];
-      throw new InvalidEventsError(invalidEvent(first.reasons, first.raw));
-    }
-    for (const bad of page.invalid) {
-      this.invalidStrikes.delete(bad.identity);
-      const error = new TenantManagerRequestError(invalidEventSkipped(MAX_INVALID_EVENT_STRIKES, bad.raw), 200);
-      reportFailure(this.logger, this.options, error, error.message);
-    }
+    await settledBy(run.queue.whenNoneInFlight(), Date.now() + this.options.shutdownTimeout);
+    await settledBy(run.loop ?? Promise.resolve(), Date.now() + 1_000);
   }
 
   private scheduleResync(run: Run): void {
@@ -465,34 +355,31 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
       void this.resync().then(() => this.scheduleResync(run));
     });
   }
+
+  private releaseReadyWaiters(): void {
+    for (const resolve of this.readyWaiters.splice(0)) resolve();
+  }
+
+  /** Counts only (no lists): read by every metrics scrape. */
+  private gaugeState(): GaugeState {
+    const queue = this.run?.queue;
+    const inFlight = queue?.inFlight ?? 0;
+    const retrying = queue?.retrying ?? 0;
+    return {
+      phase: this.currentPhase,
+      queued: Math.max((queue?.size ?? 0) - inFlight - retrying, 0),
+      inFlight,
+      retrying,
+      parked: queue?.parked.length ?? 0,
+      fetchCursor: this.feed.cursor.fetched,
+      completedEventId: this.feed.cursor.completed,
+      statusWritesPending: this.status.pending,
+      lastPollSuccessAt: this.feed.lastSuccessAt,
+      leader: this.isLeader(),
+    };
+  }
 }
 
-/** A page held back because of invalid events (see checkInvalid). */
-class InvalidEventsError extends TenantManagerRequestError {}
-
-function issueOf(item: QueueItem<QueuedEvent>, attempts: number): TenancyEventIssue {
-  const { event, replay, lastError } = item.payload;
-  return {
-    eventId: event.id,
-    eventType: event.eventType,
-    resourceType: event.resourceType,
-    resourceId: event.resourceId,
-    resourceName: event.resourceName,
-    replay,
-    attempts,
-    lastError: lastError ?? null,
-  };
-}
-
-/** Waits for a promise until a deadline; true when it settled in time. */
-async function within(promise: Promise<unknown>, deadline: number): Promise<boolean> {
-  const remaining = deadline - Date.now();
-  if (remaining <= 0) return false;
-  let timer: NodeJS.Timeout | undefined;
-  const outcome = await Promise.race([
-    promise.then(() => true),
-    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), remaining))),
-  ]);
-  clearTimeout(timer);
-  return outcome;
+function toDate(epochMs: number | null): Date | null {
+  return epochMs === null ? null : new Date(epochMs);
 }

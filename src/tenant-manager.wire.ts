@@ -41,7 +41,7 @@ class WireEventDto {
 export interface InvalidWireEvent {
   readonly raw: unknown;
   readonly reasons: string;
-  /** Identity across fetches: the id, or the raw text for replayed events (id 0). */
+  /** Identity across fetches: the id, or the raw content without createdAt for replayed events (id 0). */
   readonly identity: string;
 }
 
@@ -140,11 +140,17 @@ function validationProblems(raw: unknown): string | undefined {
 
 function identityOf(raw: unknown): string {
   const id = (raw as { id?: unknown } | null)?.id;
-  if (typeof id === 'number' && id > 0) return `id:${id}`;
+  if (typeof id === 'number' && Number.isSafeInteger(id) && id > 0) return `id:${id}`;
+  // Replayed events all have id 0 and a fresh createdAt on every fetch: identify
+  // them by everything else, or a bad one would never reach its strike limit.
+  const rest =
+    raw !== null && typeof raw === 'object' && !Array.isArray(raw)
+      ? Object.fromEntries(Object.entries(raw).filter(([field]) => field !== 'createdAt'))
+      : raw;
   try {
-    return `raw:${JSON.stringify(raw)}`;
+    return `raw:${JSON.stringify(rest)}`;
   } catch {
-    return `raw:${String(raw)}`;
+    return `raw:${String(rest)}`;
   }
 }
 

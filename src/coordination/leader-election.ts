@@ -1,4 +1,6 @@
 import type { Logger } from '@nestjs/common';
+import { settleWithin } from '../deadline.js';
+import { coordinatorCallHung } from '../tenancy.messages.js';
 import type { TenancyCoordinator } from './tenancy-coordinator.js';
 
 const DEFAULT_RETRY_PERIOD = 2_000;
@@ -74,13 +76,23 @@ export class LeaderElection {
     this.running = false;
     clearTimeout(this.timer);
     this.wake?.();
-    await this.loop;
+    // A coordinator call may hang (custom implementations need not time out):
+    // shutdown waits for it at most renewDeadline.
+    if ((await settleWithin(this.loop ?? Promise.resolve(), this.renewDeadline)) === 'expired') {
+      this.logger.warn(`[${this.controller}] ${coordinatorCallHung('acquire/renew', this.renewDeadline)}`, this.fields());
+    }
     await this.losing;
     clearTimeout(this.deadlineTimer);
     if (!this.leading) return;
     this.leading = false;
+    const release = this.coordinator.release();
+    const outcome = await settleWithin(release, this.renewDeadline);
+    if (outcome === 'expired') {
+      this.logger.warn(`[${this.controller}] ${coordinatorCallHung('release', this.renewDeadline)}`, this.fields());
+      return;
+    }
     try {
-      await this.coordinator.release();
+      await release;
       this.logger.log(`[${this.controller}] released leadership (${this.identity})`, this.fields());
     } catch (error) {
       this.logger.warn(`[${this.controller}] could not release leadership: ${(error as Error).message}`, this.fields());
@@ -110,10 +122,10 @@ export class LeaderElection {
     } catch (error) {
       this.logger.debug(`[${this.controller}] leadership acquire failed: ${(error as Error).message}`, this.fields());
     }
-    if (!won || !this.running) return;
+    if (!won) return;
     this.leading = true;
     // Won while shutting down: keep the flag so stop() releases the lease, start nothing.
-    if (this.stopRequested) return;
+    if (this.stopRequested || !this.running) return;
     this.renewedAt(attemptStarted);
     if (!this.leading) return;
     this.logger.log(`[${this.controller}] became the leader (${this.identity})`, this.fields());

@@ -63,6 +63,9 @@ describe('replay and polling (e2e)', () => {
     fake.createProject('acme', 'web');
     const { app, poller } = await apps.start({ url, controllerName: CONTROLLER }, [Recorder]);
     await poller.whenReady();
+    // The snapshot stands for ids 1..2: the watermark moves there once it is handled.
+    expect(poller.fetchCursor).toBe(2);
+    await poller.whenIdle();
     expect(poller.lastEventId).toBe(2);
     fake.createProject('acme', 'api');
     fake.deleteProject('acme', 'web');

@@ -29,9 +29,23 @@ describe('EventCursor', () => {
     expect(cursor.completed).toBe(0);
   });
 
+  it('reads 0 as completed until the replay snapshot is handled', () => {
+    const cursor = new EventCursor();
+    cursor.reset(50);
+    expect(cursor.fetched).toBe(50);
+    expect(cursor.completed).toBe(0);
+    cursor.fetchedThrough(52, [51, 52]);
+    cursor.finished(51);
+    cursor.finished(52);
+    expect(cursor.completed).toBe(0);
+    cursor.replayHandled();
+    expect(cursor.completed).toBe(52);
+  });
+
   it('reset() puts both positions at the replay lastEventId', () => {
     const cursor = new EventCursor();
     cursor.reset(1234);
+    cursor.replayHandled();
     expect(cursor.fetched).toBe(1234);
     expect(cursor.completed).toBe(1234);
   });
@@ -39,9 +53,11 @@ describe('EventCursor', () => {
   it('reset() drops outstanding ids and may move both positions back', () => {
     const cursor = new EventCursor();
     cursor.reset(10);
+    cursor.replayHandled();
     cursor.fetchedThrough(13, [11, 12, 13]);
     expect(cursor.completed).toBe(10);
     cursor.reset(5);
+    cursor.replayHandled();
     expect(cursor.fetched).toBe(5);
     expect(cursor.completed).toBe(5);
     // The ids outstanding before the reset no longer hold the watermark.
@@ -54,6 +70,7 @@ describe('EventCursor', () => {
   it('fetchedThrough() without ids moves both positions', () => {
     const cursor = new EventCursor();
     cursor.reset(10);
+    cursor.replayHandled();
     cursor.fetchedThrough(20, []);
     expect(cursor.fetched).toBe(20);
     expect(cursor.completed).toBe(20);
@@ -62,6 +79,7 @@ describe('EventCursor', () => {
   it('fetchedThrough() with ids moves fetched and holds completed below the first id', () => {
     const cursor = new EventCursor();
     cursor.reset(10);
+    cursor.replayHandled();
     cursor.fetchedThrough(15, [11, 12, 15]);
     expect(cursor.fetched).toBe(15);
     expect(cursor.completed).toBe(10);
@@ -70,6 +88,7 @@ describe('EventCursor', () => {
   it('holds completed at the first outstanding id − 1 across a gap in ids', () => {
     const cursor = new EventCursor();
     cursor.reset(10);
+    cursor.replayHandled();
     cursor.fetchedThrough(30, [20, 30]);
     expect(cursor.completed).toBe(19);
     cursor.finished(20);
@@ -81,6 +100,7 @@ describe('EventCursor', () => {
   it('never moves fetched backwards', () => {
     const cursor = new EventCursor();
     cursor.reset(50);
+    cursor.replayHandled();
     cursor.fetchedThrough(40, []);
     expect(cursor.fetched).toBe(50);
     expect(cursor.completed).toBe(50);
@@ -89,6 +109,7 @@ describe('EventCursor', () => {
   it('keeps the watermark at the lowest outstanding − 1 when ids finish out of order', () => {
     const cursor = new EventCursor();
     cursor.reset(0);
+    cursor.replayHandled();
     cursor.fetchedThrough(5, [1, 2, 3, 4, 5]);
     const watermarks: number[] = [];
     for (const id of [3, 5, 2, 1, 4]) {
@@ -103,6 +124,7 @@ describe('EventCursor', () => {
   it('reaches fetched (not the last id) once everything finished', () => {
     const cursor = new EventCursor();
     cursor.reset(0);
+    cursor.replayHandled();
     // lastEventId beyond the queued ids: the rest were unknown/invalid and skipped.
     cursor.fetchedThrough(9, [2, 4]);
     cursor.finished(4);
@@ -114,6 +136,7 @@ describe('EventCursor', () => {
   it('spans pages: the first page still bounds the watermark', () => {
     const cursor = new EventCursor();
     cursor.reset(0);
+    cursor.replayHandled();
     cursor.fetchedThrough(3, [1, 2, 3]);
     cursor.fetchedThrough(6, [4, 5, 6]);
     expect(cursor.fetched).toBe(6);
@@ -126,6 +149,7 @@ describe('EventCursor', () => {
   it('ignores unknown ids and repeated finishes', () => {
     const cursor = new EventCursor();
     cursor.reset(100);
+    cursor.replayHandled();
     cursor.fetchedThrough(103, [101, 102, 103]);
     cursor.finished(999);
     cursor.finished(100);
@@ -145,6 +169,7 @@ describe('EventCursor', () => {
   it('never lowers the watermark', () => {
     const cursor = new EventCursor();
     cursor.reset(0);
+    cursor.replayHandled();
     cursor.fetchedThrough(3, []);
     expect(cursor.completed).toBe(3);
     // A page whose ids are not above the watermark cannot pull it back.
@@ -158,6 +183,7 @@ describe('EventCursor', () => {
     const random = seeded(20260515);
     const cursor = new EventCursor();
     cursor.reset(1_000);
+    cursor.replayHandled();
     const pages: number[][] = [];
     // 10 pages of 500 ids each, with gaps (every 7th id skipped, as pruned/unknown).
     let next = 1_001;
@@ -203,6 +229,7 @@ describe('EventCursor', () => {
   it('handles 5000 ids finished almost in order (compaction path), interleaved with new pages', () => {
     const cursor = new EventCursor();
     cursor.reset(0);
+    cursor.replayHandled();
     let nextId = 1;
     let finishedUpTo = 0;
     for (let round = 0; round < 50; round += 1) {

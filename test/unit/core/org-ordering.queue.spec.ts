@@ -690,4 +690,23 @@ describe('OrgOrderingQueue: onFinished', () => {
     await within(queue.whenIdle(), 2_000, 'whenIdle');
     expect(sizes).toEqual([2, 1, 0]);
   });
+
+describe('OrgOrderingQueue waiters', () => {
+  it('hands out one shared promise per threshold, so abandoned races do not pile up waiters', () => {
+    const q = new OrgOrderingQueue<number>({ concurrency: 1, initialBackoff: 1, maxBackoff: 1 }, () => new Promise(() => {}));
+    q.push('a', 1);
+    q.push('a', 2);
+    expect(q.whenBelow(2)).toBe(q.whenBelow(2));
+    expect(q.whenIdle()).toBe(q.whenBelow(1));
+  });
+
+  it('stop() releases whenBelow and whenIdle waiters', async () => {
+    const q = new OrgOrderingQueue<number>({ concurrency: 1, initialBackoff: 1, maxBackoff: 1 }, () => new Promise(() => {}));
+    q.push('a', 1);
+    const idle = q.whenIdle();
+    q.stop();
+    await expect(idle).resolves.toBeUndefined();
+    await expect(q.whenBelow(1)).resolves.toBeUndefined();
+  });
+});
 });

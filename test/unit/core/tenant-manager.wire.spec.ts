@@ -206,24 +206,30 @@ describe('decodeEventsPage: invalid events', () => {
     },
   );
 
-  it('reports a missing id, identified by its raw text', () => {
+  it('reports a missing id, identified by its raw text without createdAt', () => {
     const { id: _id, ...raw } = projectCreated;
+    const { createdAt: _createdAt, ...stable } = raw;
     const decoded = decodeEventsPage(page([raw]));
     expect(decoded.invalid).toEqual([
       {
         raw,
         reasons: 'id: id must not be less than 0, id must be an integer number',
-        identity: `raw:${JSON.stringify(raw)}`,
+        identity: `raw:${JSON.stringify(stable)}`,
       },
     ]);
     expect(decoded.events).toEqual([]);
   });
 
-  it('identifies an invalid replayed event (id 0) by its raw text', () => {
-    const raw = { ...projectCreated, id: 0, resourceId: 'nope' };
-    const [invalid] = decodeEventsPage(page([raw], 0)).invalid;
-    expect(invalid.reasons).toBe('resourceId: resourceId must be a UUID');
-    expect(invalid.identity).toBe(`raw:${JSON.stringify(raw)}`);
+  it('identifies an invalid replayed event (id 0) by its content, the same across fetches', () => {
+    // Every replay stamps createdAt anew: it must not change the identity.
+    const first = { ...projectCreated, id: 0, resourceId: 'nope', createdAt: '2026-05-15T10:00:00.000000Z' };
+    const again = { ...first, createdAt: '2026-05-15T10:00:07.000000Z' };
+    const [a] = decodeEventsPage(page([first], 0)).invalid;
+    const [b] = decodeEventsPage(page([again], 0)).invalid;
+    expect(a.reasons).toBe('resourceId: resourceId must be a UUID');
+    const { createdAt: _createdAt, ...stable } = first;
+    expect(a.identity).toBe(`raw:${JSON.stringify(stable)}`);
+    expect(b.identity).toBe(a.identity);
   });
 
   it('names every invalid field in the reasons', () => {
