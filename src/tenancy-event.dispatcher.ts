@@ -25,6 +25,7 @@ const NOTHING_ABANDONED = Promise.resolve();
 @Injectable()
 export class TenancyEventDispatcher {
   private readonly logger = new Logger(LOG_CONTEXT);
+  private readonly running = new WeakMap<AbortSignal, Set<AbortController>>();
 
   constructor(
     @Inject(TENANCY_RESOLVED_OPTIONS) private readonly options: ResolvedTenancyOptions,
@@ -61,10 +62,13 @@ export class TenancyEventDispatcher {
     handler: TenancyHandler,
     context: { replay: boolean; attempt: number; shutdown: AbortSignal },
   ): Promise<{ error?: Error; message: string; abandoned?: Promise<void> }> {
+    // A signal of its own per attempt (listeners a handler leaves on it die with it),
+    // aborted by the timeout or, through one listener per run, by shutdown.
     const controller = new AbortController();
-    const onShutdown = () => controller.abort(context.shutdown.reason);
-    if (context.shutdown.aborted) onShutdown();
-    else context.shutdown.addEventListener('abort', onShutdown, { once: true });
+    if (context.shutdown.aborted) controller.abort(context.shutdown.reason);
+    const active = this.attemptsOf(context.shutdown);
+    active.add(controller);
+    const timeout = this.options.handlerTimeout;
     const ctx: TenancyEventContext = { signal: controller.signal, replay: context.replay, attempt: context.attempt };
     let running: Promise<unknown>;
     try {
@@ -72,7 +76,6 @@ export class TenancyEventDispatcher {
     } catch (thrown) {
       running = Promise.reject(thrown);
     }
-    const timeout = this.options.handlerTimeout;
     let timer: NodeJS.Timeout | undefined;
     const timedOut =
       timeout === undefined
@@ -95,8 +98,20 @@ export class TenancyEventDispatcher {
       return { error, message: handlerFailed(handler.name, error) };
     } finally {
       clearTimeout(timer);
-      context.shutdown.removeEventListener('abort', onShutdown);
+      active.delete(controller);
     }
+  }
+
+  /** The attempts running under one shutdown signal; the first call subscribes once. */
+  private attemptsOf(shutdown: AbortSignal): Set<AbortController> {
+    let active = this.running.get(shutdown);
+    if (!active) {
+      const attempts = new Set<AbortController>();
+      this.running.set(shutdown, attempts);
+      shutdown.addEventListener('abort', () => abortAll(attempts, shutdown.reason), { once: true });
+      active = attempts;
+    }
+    return active;
   }
 
   // Holds the key's next attempt until the abandoned handler settles, the grace
@@ -112,6 +127,10 @@ export class TenancyEventDispatcher {
       this.logger.warn(`[${this.options.controllerName}] ${handlerIgnoredAbort(handler.name, event, grace)}`);
     }
   }
+}
+
+function abortAll(attempts: Set<AbortController>, reason: unknown): void {
+  for (const controller of attempts) controller.abort(reason);
 }
 
 // A handler may legitimately resolve to any value; only this one means "timed out".

@@ -6,7 +6,7 @@ import { TenancyEventDispatcher } from './tenancy-event.dispatcher.js';
 import { TenancyHandlerRegistry } from './tenancy-handler.registry.js';
 import { LOG_CONTEXT, TENANCY_RESOLVED_OPTIONS } from './tenancy.constants.js';
 import { reportFailure } from './failure.reporter.js';
-import { abandonedAtShutdown, eventFailed, eventParked } from './tenancy.messages.js';
+import { abandonedAtShutdown, eventFailed, eventHandled, eventParked } from './tenancy.messages.js';
 import { TenancyTelemetry } from './tenancy.telemetry.js';
 import type { ResolvedTenancyOptions } from './tenancy-options.js';
 import { ControllerStatus, EventType, type TenancyEvent } from './tenancy-event.js';
@@ -97,7 +97,10 @@ export class TenancyEventProcessor {
         );
       }
       this.telemetry.eventOutcome(resourceType, event.eventType, 'success');
-      this.logger.debug(`[${this.options.controllerName}] ${String(event)} handled (attempt ${item.attempt})`, fields());
+      // Built only when someone reads it: this line runs for every event of a replay.
+      if (Logger.isLevelEnabled('debug')) {
+        this.logger.debug(`[${this.options.controllerName}] ${eventHandled(event, item.attempt)}`, fields());
+      }
       return 'done';
     }
     if (run.shutdown.aborted) {

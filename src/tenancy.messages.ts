@@ -83,3 +83,7 @@ export const abandonedAtShutdown = (event: TenancyEvent): string => `${String(ev
 
 export const coordinatorCallHung = (call: string, ms: number): string =>
   `coordinator ${call} did not return within ${ms} ms; shutting down without waiting for it`;
+
+export const requestTimedOut = (ms: number): string => `timed out after ${ms} ms (httpTimeout)`;
+
+export const eventHandled = (event: TenancyEvent, attempt: number): string => `${String(event)} handled (attempt ${attempt})`;

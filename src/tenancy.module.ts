@@ -1,4 +1,3 @@
-import { HttpModule } from '@nestjs/axios';
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { StatusReporter } from './status.reporter.js';
@@ -23,7 +22,7 @@ import { resolveTenancyOptions, type TenancyModuleOptions } from './tenancy-opti
  * ```
  */
 @Module({
-  imports: [DiscoveryModule, HttpModule],
+  imports: [DiscoveryModule],
   providers: [
     {
       provide: TENANCY_RESOLVED_OPTIONS,

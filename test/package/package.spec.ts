@@ -305,9 +305,7 @@ describe('the published package', () => {
       dir = await createConsumer('consumer-nest12', [
         '@nestjs/common@^12',
         '@nestjs/core@^12',
-        '@nestjs/axios@^12',
         '@nestjs/schedule@^12',
-        'axios',
         'reflect-metadata',
         'rxjs',
         ...(await typeDeps()),
@@ -348,9 +346,7 @@ describe('the published package', () => {
       dir = await createConsumer('consumer-nest11', [
         '@nestjs/common@^11',
         '@nestjs/core@^11',
-        '@nestjs/axios@^4',
         '@nestjs/schedule@^6',
-        'axios',
         'reflect-metadata',
         'rxjs',
         ...(await typeDeps()),

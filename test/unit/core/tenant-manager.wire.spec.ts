@@ -272,3 +272,42 @@ describe('decodeEventsPage: invalid events', () => {
     expect(decoded.events.length + decoded.unknown.length + decoded.invalid.length).toBe(decoded.received);
   });
 });
+
+describe('decodeEventsPage fast path agrees with class-validator', () => {
+  // The hand-written check may only accept what class-validator accepts: compare the
+  // decoder's verdict with class-validator's own on tricky values.
+  const base = {
+    id: 7,
+    eventType: 'created',
+    resourceType: 'project',
+    resourceId: '0b0e1e2a-1234-4678-9abc-def012345678',
+    resourceName: 'p',
+    orgId: '1b0e1e2a-1234-4678-9abc-def012345678',
+    orgName: 'o',
+    folderId: null,
+    createdAt: '2026-05-15T10:00:00.123456Z',
+  };
+  const cases: Array<[string, Record<string, unknown>, boolean]> = [
+    ['a plain valid event', {}, true],
+    ['a version-0 UUID', { resourceId: '0b0e1e2a-1234-0678-9abc-def012345678' }, false],
+    ['a non-RFC variant', { resourceId: '0b0e1e2a-1234-4678-0abc-def012345678' }, false],
+    ['upper-case UUID', { resourceId: '0B0E1E2A-1234-4678-9ABC-DEF012345678' }, true],
+    ['the max UUID', { resourceId: 'ffffffff-ffff-ffff-ffff-ffffffffffff' }, true],
+    ['February 30th', { createdAt: '2026-02-30T00:00:00Z' }, false],
+    ['month 13', { createdAt: '2026-13-01T00:00:00Z' }, false],
+    ['hour 24', { createdAt: '2026-05-15T24:00:00Z' }, false],
+    ['an offset timestamp', { createdAt: '2026-05-15T10:00:00+02:00' }, true],
+    ['nanoseconds', { createdAt: '2026-05-15T10:00:00.123456789Z' }, true],
+    ['no time', { createdAt: '2026-05-15' }, true],
+    ['a float id', { id: 7.5 }, false],
+    ['a numeric name', { resourceName: 5 }, false],
+    ['a bad orgId', { orgId: 'x' }, false],
+    ['a missing orgId', { orgId: undefined }, true],
+  ];
+  it.each(cases)('%s', (_what, change, valid) => {
+    const raw = { ...base, ...change };
+    const decoded = decodeEventsPage(JSON.stringify({ events: [raw], lastEventId: 7 }));
+    expect(decoded.events.length === 1).toBe(valid);
+    expect(decoded.invalid.length === 1).toBe(!valid);
+  });
+});
