@@ -1,6 +1,6 @@
 import { Controller, Injectable, Module, Scope } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   OnTenancyEvent,
   TenancyConfigurationError,
@@ -8,8 +8,8 @@ import {
   TenancyModule,
   TenancyPoller,
 } from 'nestjs-tenancy';
-import { FakeTenantManager } from 'nestjs-tenancy/testing';
-import { CapturingLogger, FAST_TIMINGS, TestApps } from '../support/tenancy-test-app.js';
+import { useFakeTenantManager } from '../support/fake-tenant-manager.harness.js';
+import { CapturingLogger, FAST_TIMINGS } from '../support/tenancy-test-app.js';
 import { waitFor } from '../support/wait-for.js';
 
 const CONTROLLER = 'discovery-controller';
@@ -47,25 +47,18 @@ class HandlerController {
 }
 
 describe('handler discovery (e2e)', () => {
-  const apps = new TestApps();
-  let fake: FakeTenantManager;
-  let url: string;
+  const tm = useFakeTenantManager(CONTROLLER);
+  const { apps } = tm;
 
-  beforeEach(async () => {
+  beforeEach(() => {
     seen.length = 0;
-    fake = new FakeTenantManager({ controllers: [CONTROLLER] });
-    url = await fake.start();
-    fake.createOrg('acme');
-    fake.createProject('acme', 'web');
-  });
-  afterEach(async () => {
-    await apps.closeAll();
-    await fake.stop();
+    tm.fake.createOrg('acme');
+    tm.fake.createProject('acme', 'web');
   });
 
   it('finds handlers on class, useValue and useFactory providers and on controllers, once each', async () => {
     const { poller } = await apps.start(
-      { url, controllerName: CONTROLLER },
+      { url: tm.url, controllerName: CONTROLLER },
       [
         StackedHandler,
         { provide: 'VALUE', useValue: new PlainHandler() },
@@ -101,14 +94,17 @@ describe('handler discovery (e2e)', () => {
         throw new Error('boom');
       }
     }
-    const project = fake.createProject('acme', 'api');
-    const { poller } = await apps.start({ url, controllerName: CONTROLLER, maxAttempts: 1 }, [StackedHandler, Failing]);
+    const project = tm.fake.createProject('acme', 'api');
+    const { poller } = await apps.start(
+      { url: tm.url, controllerName: CONTROLLER, maxAttempts: 1 },
+      [StackedHandler, Failing],
+    );
     await poller.whenReady();
-    await waitFor(() => fake.statusOf(CONTROLLER, 'project', project.id)?.status === 'error');
+    await waitFor(() => tm.fake.statusOf(CONTROLLER, 'project', project.id)?.status === 'error');
     await poller.whenIdle();
     expect(seen).toContain('StackedHandler:project:api');
     expect(seen).toContain('StackedHandler.any:project:api');
-    expect(fake.statusOf(CONTROLLER, 'project', project.id)?.message).toBe('Failing#fail: boom');
+    expect(tm.fake.statusOf(CONTROLLER, 'project', project.id)?.message).toBe('Failing#fail: boom');
   });
 
   it.each([
@@ -121,7 +117,7 @@ describe('handler discovery (e2e)', () => {
       provision(): void {}
     }
     const moduleRef = await Test.createTestingModule({
-      imports: [TenancyModule.forRoot({ ...FAST_TIMINGS, url, controllerName: CONTROLLER })],
+      imports: [TenancyModule.forRoot({ ...FAST_TIMINGS, url: tm.url, controllerName: CONTROLLER })],
       providers: [ScopedHandler],
     })
       .setLogger(new CapturingLogger())
@@ -142,7 +138,7 @@ describe('handler discovery (e2e)', () => {
       onOrg(): void {}
     }
     const moduleRef = await Test.createTestingModule({
-      imports: [TenancyModule.forRoot({ ...FAST_TIMINGS, url, controllerName: CONTROLLER })],
+      imports: [TenancyModule.forRoot({ ...FAST_TIMINGS, url: tm.url, controllerName: CONTROLLER })],
       providers: [RequestThing, DependsOnRequest],
     })
       .setLogger(new CapturingLogger())
@@ -154,7 +150,7 @@ describe('handler discovery (e2e)', () => {
   it('finds handlers in feature modules imported by the app', async () => {
     @Module({ providers: [StackedHandler] })
     class FeatureModule {}
-    const { poller } = await apps.start({ url, controllerName: CONTROLLER }, [], { imports: [FeatureModule] });
+    const { poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER }, [], { imports: [FeatureModule] });
     await poller.whenReady();
     await poller.whenIdle();
     expect(seen).toContain('StackedHandler:project:web');

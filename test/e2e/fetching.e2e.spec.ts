@@ -1,9 +1,8 @@
 import { createServer } from 'node:net';
 import { Injectable } from '@nestjs/common';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OnTenancyEvent, TenancyEvent, type TenancyEventContext } from 'nestjs-tenancy';
-import { FakeTenantManager } from 'nestjs-tenancy/testing';
-import { TestApps } from '../support/tenancy-test-app.js';
+import { useFakeTenantManager } from '../support/fake-tenant-manager.harness.js';
 import { waitFor } from '../support/wait-for.js';
 
 const CONTROLLER = 'fetch-controller';
@@ -34,24 +33,14 @@ async function freePort(): Promise<number> {
 }
 
 describe('replay and polling (e2e)', () => {
-  const apps = new TestApps();
-  let fake: FakeTenantManager;
-  let url: string;
-
-  beforeEach(async () => {
-    fake = new FakeTenantManager({ controllers: [CONTROLLER] });
-    url = await fake.start();
-  });
-  afterEach(async () => {
-    await apps.closeAll();
-    await fake.stop();
-  });
+  const tm = useFakeTenantManager(CONTROLLER);
+  const { apps } = tm;
 
   it('app.init() does not wait for the Tenant Manager', async () => {
-    fake.createOrg('acme');
-    fake.delay(1_500, isReplay);
+    tm.fake.createOrg('acme');
+    tm.fake.delay(1_500, isReplay);
     const started = Date.now();
-    const { poller } = await apps.start({ url, controllerName: CONTROLLER }, [Recorder]);
+    const { poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER }, [Recorder]);
     expect(Date.now() - started).toBeLessThan(1_500);
     expect(poller.isReady()).toBe(false);
     await poller.whenReady();
@@ -59,16 +48,16 @@ describe('replay and polling (e2e)', () => {
   });
 
   it('replays then polls in order: replay ids 0, then incremental events from lastEventId', async () => {
-    fake.createOrg('acme');
-    fake.createProject('acme', 'web');
-    const { app, poller } = await apps.start({ url, controllerName: CONTROLLER }, [Recorder]);
+    tm.fake.createOrg('acme');
+    tm.fake.createProject('acme', 'web');
+    const { app, poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER }, [Recorder]);
     await poller.whenReady();
     // The snapshot stands for ids 1..2: the watermark moves there once it is handled.
     expect(poller.fetchCursor).toBe(2);
     await poller.whenIdle();
     expect(poller.lastEventId).toBe(2);
-    fake.createProject('acme', 'api');
-    fake.deleteProject('acme', 'web');
+    tm.fake.createProject('acme', 'api');
+    tm.fake.deleteProject('acme', 'web');
     const recorder = app.get(Recorder);
     await waitFor(() => recorder.events.length === 4);
     await poller.whenIdle();
@@ -77,12 +66,12 @@ describe('replay and polling (e2e)', () => {
     expect(recorder.events.map((e) => e.ctx.replay)).toEqual([true, true, false, false]);
     expect(poller.lastEventId).toBe(4);
     expect(poller.fetchCursor).toBe(4);
-    const polls = fake.requests.filter(isPoll);
+    const polls = tm.fake.requests.filter(isPoll);
     expect(polls[0].query).toEqual({ controller: CONTROLLER, after: '2', limit: '100' });
   });
 
   it('Tenant Manager down at start, then up: replay retried with backoff, then everything handled', async () => {
-    await fake.stop();
+    await tm.fake.stop();
     const port = await freePort();
     const errors: string[] = [];
     const { app, poller } = await apps.start(
@@ -93,9 +82,8 @@ describe('replay and polling (e2e)', () => {
     expect(errors[0]).toMatch(/Tenant Manager replay failed: .*ECONNREFUSED/);
     expect(poller.isReady()).toBe(false);
 
-    fake = new FakeTenantManager({ controllers: [CONTROLLER] });
-    await fake.start(port);
-    fake.createOrg('late');
+    await tm.replace({ port });
+    tm.fake.createOrg('late');
     await poller.whenReady();
     await poller.whenIdle();
     expect(app.get(Recorder).names()).toEqual(['created:late']);
@@ -104,13 +92,13 @@ describe('replay and polling (e2e)', () => {
   it('a failing poll (500) is reported and loses nothing', async () => {
     const errors: string[] = [];
     const { app, poller } = await apps.start(
-      { url, controllerName: CONTROLLER, onError: (_e, m) => errors.push(m) },
+      { url: tm.url, controllerName: CONTROLLER, onError: (_e, m) => errors.push(m) },
       [Recorder],
     );
     await poller.whenReady();
-    fake.failNext(3, { status: 500, match: isPoll });
-    fake.createOrg('acme');
-    fake.createProject('acme', 'web');
+    tm.fake.failNext(3, { status: 500, match: isPoll });
+    tm.fake.createOrg('acme');
+    tm.fake.createProject('acme', 'web');
     const recorder = app.get(Recorder);
     await waitFor(() => recorder.events.length === 2);
     expect(recorder.names()).toEqual(['created:acme', 'created:web']);
@@ -122,11 +110,11 @@ describe('replay and polling (e2e)', () => {
     ['no events array', '{"lastEventId": 3}'],
     ['a bad lastEventId', '{"events": [], "lastEventId": -1}'],
   ])('a replay body that is %s is retried', async (_what, body) => {
-    fake.createOrg('acme');
+    tm.fake.createOrg('acme');
     const errors: string[] = [];
-    fake.failNext(2, { status: 200, body, match: isReplay });
+    tm.fake.failNext(2, { status: 200, body, match: isReplay });
     const { app, poller } = await apps.start(
-      { url, controllerName: CONTROLLER, onError: (_e, m) => errors.push(m) },
+      { url: tm.url, controllerName: CONTROLLER, onError: (_e, m) => errors.push(m) },
       [Recorder],
     );
     await poller.whenReady();
@@ -138,19 +126,19 @@ describe('replay and polling (e2e)', () => {
   it('a malformed poll body leaves the cursor where it was', async () => {
     const errors: string[] = [];
     const { app, poller } = await apps.start(
-      { url, controllerName: CONTROLLER, onError: (_e, m) => errors.push(m) },
+      { url: tm.url, controllerName: CONTROLLER, onError: (_e, m) => errors.push(m) },
       [Recorder],
     );
     await poller.whenReady();
-    fake.failNext(1, { status: 200, body: 'not json at all', match: isPoll });
-    fake.createOrg('acme');
+    tm.fake.failNext(1, { status: 200, body: 'not json at all', match: isPoll });
+    tm.fake.createOrg('acme');
     await waitFor(() => app.get(Recorder).events.length === 1);
     expect(errors.some((m) => m.includes('malformed response') && m.includes('not JSON'))).toBe(true);
     expect(poller.lastEventId).toBe(1);
   });
 
   it('skips events of unknown types without crashing, and moves the cursor past them', async () => {
-    const { app, poller, logs } = await apps.start({ url, controllerName: CONTROLLER }, [Recorder]);
+    const { app, poller, logs } = await apps.start({ url: tm.url, controllerName: CONTROLLER }, [Recorder]);
     await poller.whenReady();
     const folder = {
       id: 1,
@@ -163,28 +151,28 @@ describe('replay and polling (e2e)', () => {
       folderId: null,
       createdAt: new Date().toISOString(),
     };
-    fake.failNext(1, { status: 200, body: JSON.stringify({ events: [folder], lastEventId: 1 }), match: isPoll });
+    tm.fake.failNext(1, { status: 200, body: JSON.stringify({ events: [folder], lastEventId: 1 }), match: isPoll });
     await waitFor(() => logs.lines.some((l) => l.level === 'warn' && l.message.includes('does not know')));
     // The fake's own log also starts at 1: that event is behind the cursor now, never seen.
-    fake.createOrg('behind-cursor');
-    fake.createOrg('acme');
+    tm.fake.createOrg('behind-cursor');
+    tm.fake.createOrg('acme');
     await waitFor(() => app.get(Recorder).events.length === 1);
     await poller.whenIdle();
     expect(app.get(Recorder).names()).toEqual(['created:acme']);
-    expect(fake.requests.filter(isPoll).map((r) => r.query.after)).toContain('1');
+    expect(tm.fake.requests.filter(isPoll).map((r) => r.query.after)).toContain('1');
   });
 
   it('retries a page with an invalid event, then reports it once more and skips it', async () => {
     const errors: string[] = [];
     const { app, poller } = await apps.start(
-      { url, controllerName: CONTROLLER, onError: (_e, m) => errors.push(m) },
+      { url: tm.url, controllerName: CONTROLLER, onError: (_e, m) => errors.push(m) },
       [Recorder],
     );
     await poller.whenReady();
-    const org = fake.createOrg('acme');
-    const corrupt = { ...fake.events[0], resourceId: 'not-a-uuid' };
-    fake.failNext(5, { status: 200, body: JSON.stringify({ events: [corrupt], lastEventId: 1 }), match: isPoll });
-    fake.createOrg('next');
+    const org = tm.fake.createOrg('acme');
+    const corrupt = { ...tm.fake.events[0], resourceId: 'not-a-uuid' };
+    tm.fake.failNext(5, { status: 200, body: JSON.stringify({ events: [corrupt], lastEventId: 1 }), match: isPoll });
+    tm.fake.createOrg('next');
     await waitFor(() => app.get(Recorder).events.length === 1);
     expect(app.get(Recorder).names()).toEqual(['created:next']);
     expect(errors.filter((m) => m.includes('invalid event') && m.includes('resourceId'))).toHaveLength(4);
@@ -194,14 +182,14 @@ describe('replay and polling (e2e)', () => {
   });
 
   it('a restart replays everything again (handlers must be idempotent)', async () => {
-    fake.createOrg('acme');
-    fake.createProject('acme', 'web');
-    const first = await apps.start({ url, controllerName: CONTROLLER }, [Recorder]);
+    tm.fake.createOrg('acme');
+    tm.fake.createProject('acme', 'web');
+    const first = await apps.start({ url: tm.url, controllerName: CONTROLLER }, [Recorder]);
     await first.poller.whenReady();
     await first.poller.whenIdle();
     await apps.closeAll();
 
-    const second = await apps.start({ url, controllerName: CONTROLLER }, [Recorder]);
+    const second = await apps.start({ url: tm.url, controllerName: CONTROLLER }, [Recorder]);
     await second.poller.whenReady();
     await second.poller.whenIdle();
     expect(second.app.get(Recorder).names()).toEqual(['created:acme', 'created:web']);
@@ -209,10 +197,10 @@ describe('replay and polling (e2e)', () => {
   });
 
   it('with autoStart false nothing is fetched until start()', async () => {
-    fake.createOrg('acme');
-    const { app, poller } = await apps.start({ url, controllerName: CONTROLLER, autoStart: false }, [Recorder]);
+    tm.fake.createOrg('acme');
+    const { app, poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER, autoStart: false }, [Recorder]);
     expect(poller.phase).toBe('idle');
-    expect(fake.requests.filter((r) => r.path === '/v1/events')).toEqual([]);
+    expect(tm.fake.requests.filter((r) => r.path === '/v1/events')).toEqual([]);
     poller.start();
     await poller.whenReady();
     await poller.whenIdle();
@@ -221,11 +209,11 @@ describe('replay and polling (e2e)', () => {
 
   it('drains a full-page backlog at once instead of one page per interval', async () => {
     // 100 orgs × 9 projects = 1,000 incremental events waiting behind an empty replay.
-    fake.seed(100, 9);
-    expect(fake.lastEventId).toBe(1_000);
-    fake.failNext(1, { status: 200, body: '{"events":[],"lastEventId":0}', match: isReplay });
+    tm.fake.seed(100, 9);
+    expect(tm.fake.lastEventId).toBe(1_000);
+    tm.fake.failNext(1, { status: 200, body: '{"events":[],"lastEventId":0}', match: isReplay });
     const { app, poller } = await apps.start(
-      { url, controllerName: CONTROLLER, pollInterval: 60_000, pollLimit: 100 },
+      { url: tm.url, controllerName: CONTROLLER, pollInterval: 60_000, pollLimit: 100 },
       [Recorder],
     );
     const recorder = app.get(Recorder);
@@ -233,7 +221,7 @@ describe('replay and polling (e2e)', () => {
     // for a tick: the reference client would need 10 ticks (10 minutes).
     await waitFor(() => recorder.events.length === 1_000, { timeout: 20_000 });
     await poller.whenIdle();
-    const polls = fake.requests.filter(isPoll);
+    const polls = tm.fake.requests.filter(isPoll);
     expect(polls.map((r) => r.query.after)).toEqual(['0', '100', '200', '300', '400', '500', '600', '700', '800', '900', '1000']);
     expect(poller.lastEventId).toBe(1_000);
   });

@@ -1,10 +1,10 @@
 import { Injectable, Module } from '@nestjs/common';
 import { ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
 import { Test } from '@nestjs/testing';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { OnTenancyEvent, TenancyConfigurationError, TenancyModule, TenancyPoller } from 'nestjs-tenancy';
-import { FakeTenantManager } from 'nestjs-tenancy/testing';
-import { CapturingLogger, FAST_TIMINGS, TestApps } from '../support/tenancy-test-app.js';
+import { useFakeTenantManager } from '../support/fake-tenant-manager.harness.js';
+import { CapturingLogger, FAST_TIMINGS } from '../support/tenancy-test-app.js';
 
 const CONTROLLER = 'options-controller';
 
@@ -27,18 +27,11 @@ class TenancySettings {
 class SettingsModule {}
 
 describe('TenancyModule options (e2e)', () => {
-  const apps = new TestApps();
-  let fake: FakeTenantManager;
-  let url: string;
+  const tm = useFakeTenantManager(CONTROLLER);
+  const { apps } = tm;
 
-  beforeEach(async () => {
-    fake = new FakeTenantManager({ controllers: [CONTROLLER] });
-    url = await fake.start();
-    fake.createOrg('acme');
-  });
-  afterEach(async () => {
-    await apps.closeAll();
-    await fake.stop();
+  beforeEach(() => {
+    tm.fake.createOrg('acme');
   });
 
   it('forRootAsync resolves options from an injected provider', async () => {
@@ -47,7 +40,7 @@ describe('TenancyModule options (e2e)', () => {
         TenancyModule.forRootAsync({
           imports: [SettingsModule],
           inject: [TenancySettings],
-          useFactory: (settings: TenancySettings) => ({ ...FAST_TIMINGS, url, controllerName: settings.controllerName }),
+          useFactory: (settings: TenancySettings) => ({ ...FAST_TIMINGS, url: tm.url, controllerName: settings.controllerName }),
         }),
       ],
       providers: [OrgHandler],
@@ -60,12 +53,12 @@ describe('TenancyModule options (e2e)', () => {
     await poller.whenReady();
     await poller.whenIdle();
     expect(moduleRef.get(OrgHandler).names).toEqual(['acme']);
-    expect(fake.requests.find((r) => r.path === '/v1/events')?.query.controller).toBe(CONTROLLER);
+    expect(tm.fake.requests.find((r) => r.path === '/v1/events')?.query.controller).toBe(CONTROLLER);
   });
 
   it('falls back to TENANT_MANAGER_URL when url is not given', async () => {
     const previous = process.env.TENANT_MANAGER_URL;
-    process.env.TENANT_MANAGER_URL = url;
+    process.env.TENANT_MANAGER_URL = tm.url;
     try {
       const { app, poller } = await apps.start({ url: undefined, controllerName: CONTROLLER }, [OrgHandler]);
       await poller.whenReady();
@@ -83,7 +76,7 @@ describe('TenancyModule options (e2e)', () => {
     [{ pollInterval: -1 }, 'TenancyModule option "pollInterval" must be positive (got -1)'],
   ])('invalid options fail startup with a message naming the field: %j', async (bad, message) => {
     const build = Test.createTestingModule({
-      imports: [TenancyModule.forRoot({ ...FAST_TIMINGS, url, controllerName: CONTROLLER, ...bad })],
+      imports: [TenancyModule.forRoot({ ...FAST_TIMINGS, url: tm.url, controllerName: CONTROLLER, ...bad })],
     })
       .setLogger(new CapturingLogger())
       .compile();
@@ -105,9 +98,11 @@ describe('TenancyModule options (e2e)', () => {
   });
 
   it('registers its poll timer in the host SchedulerRegistry when ScheduleModule is imported', async () => {
-    const { app, poller } = await apps.start({ url, controllerName: CONTROLLER, pollInterval: 60_000 }, [OrgHandler], {
-      imports: [ScheduleModule.forRoot()],
-    });
+    const { app, poller } = await apps.start(
+      { url: tm.url, controllerName: CONTROLLER, pollInterval: 60_000 },
+      [OrgHandler],
+      { imports: [ScheduleModule.forRoot()] },
+    );
     await poller.whenReady();
     await poller.whenIdle();
     const registry = app.get(SchedulerRegistry);

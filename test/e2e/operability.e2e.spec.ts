@@ -2,7 +2,7 @@ import { Controller, Get, Injectable, type INestApplication } from '@nestjs/comm
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { Test } from '@nestjs/testing';
 import { Registry } from 'prom-client';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   OnTenancyEvent,
   type TenancyEvent,
@@ -12,8 +12,8 @@ import {
   TenancyTerminalError,
 } from 'nestjs-tenancy';
 import { TenancyHealthIndicator } from 'nestjs-tenancy/terminus';
-import { FakeTenantManager } from 'nestjs-tenancy/testing';
-import { CapturingLogger, FAST_TIMINGS, TestApps } from '../support/tenancy-test-app.js';
+import { useFakeTenantManager } from '../support/fake-tenant-manager.harness.js';
+import { CapturingLogger, FAST_TIMINGS } from '../support/tenancy-test-app.js';
 import { waitFor } from '../support/wait-for.js';
 
 const CONTROLLER = 'ops-controller';
@@ -41,18 +41,11 @@ class Terminal {
 }
 
 describe('operability (e2e)', () => {
-  const apps = new TestApps();
-  let fake: FakeTenantManager;
-  let url: string;
+  const tm = useFakeTenantManager(CONTROLLER);
+  const { apps } = tm;
 
-  beforeEach(async () => {
+  beforeEach(() => {
     failing.clear();
-    fake = new FakeTenantManager({ controllers: [CONTROLLER] });
-    url = await fake.start();
-  });
-  afterEach(async () => {
-    await apps.closeAll();
-    await fake.stop();
   });
 
   it('moves through idle → replaying → polling → stopping → stopped', async () => {
@@ -65,17 +58,17 @@ describe('operability (e2e)', () => {
         await gate;
       }
     }
-    const { app, poller } = await apps.start({ url, controllerName: CONTROLLER, autoStart: false }, [Gated]);
+    const { app, poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER, autoStart: false }, [Gated]);
     const seen: TenancyPollerPhase[] = [poller.getStatus().phase];
     const record = () => {
       const phase = poller.getStatus().phase;
       if (seen.at(-1) !== phase) seen.push(phase);
       return phase;
     };
-    fake.delay(200, isReplay, 1);
+    tm.fake.delay(200, isReplay, 1);
     poller.start();
     await waitFor(() => record() === 'polling');
-    fake.createOrg('acme');
+    tm.fake.createOrg('acme');
     await waitFor(() => poller.getStatus().inFlight === 1);
     const closing = app.close();
     // Shutdown waits for the in-flight handler: "stopping" lasts until the gate opens.
@@ -89,11 +82,11 @@ describe('operability (e2e)', () => {
 
   it('a Tenant Manager outage makes the controller unready but never un-alive', async () => {
     const { poller } = await apps.start(
-      { url, controllerName: CONTROLLER, pollInterval: 20, maxBackoff: 40, httpTimeout: 100 },
+      { url: tm.url, controllerName: CONTROLLER, pollInterval: 20, maxBackoff: 40, httpTimeout: 100 },
       [Flaky],
     );
     await poller.whenReady();
-    await fake.stop(); // outage: connection refused from now on
+    await tm.fake.stop(); // outage: connection refused from now on
     // Liveness tolerates 3 × max(pollInterval, maxBackoff, httpTimeout) = 300 ms without
     // an attempt; sample well past that and require "alive" every time.
     const started = Date.now();
@@ -110,21 +103,21 @@ describe('operability (e2e)', () => {
     const status = poller.getStatus();
     expect(status.counters.polls.failed).toBeGreaterThan(3);
     expect(status.lastPollSuccessAt!.getTime()).toBeLessThan(status.lastPollAttemptAt!.getTime());
-    await fake.start(Number(new URL(url).port));
+    await tm.fake.start(Number(new URL(tm.url).port));
   });
 
   it('getStatus() reports counts, failing and parked events, cursors and counters', async () => {
-    fake.createOrg('acme');
+    tm.fake.createOrg('acme');
     // A one-minute backoff keeps the failing event observably "retrying".
     failing.add('bad');
     const { poller } = await apps.start(
-      { url, controllerName: CONTROLLER, initialBackoff: 60_000, maxBackoff: 60_000 },
+      { url: tm.url, controllerName: CONTROLLER, initialBackoff: 60_000, maxBackoff: 60_000 },
       [Flaky, Terminal],
     );
     await poller.whenIdle();
-    const bad = fake.createProject('acme', 'bad');
-    fake.createOrg('other');
-    fake.createProject('other', 'doomed');
+    const bad = tm.fake.createProject('acme', 'bad');
+    tm.fake.createOrg('other');
+    tm.fake.createProject('other', 'doomed');
     await waitFor(() => poller.getStatus().failingEvents.length === 1 && poller.getStatus().parked === 1, {
       interval: 2,
     });
@@ -145,7 +138,7 @@ describe('operability (e2e)', () => {
     expect(status).toMatchObject({ retrying: 1, inFlight: 0, queued: 0, parked: 1, phase: 'polling', ready: true });
     // The failing event holds the low-watermark back; the parked one does not.
     expect(status.completedEventId).toBe(1);
-    expect(status.fetchCursor).toBe(fake.lastEventId);
+    expect(status.fetchCursor).toBe(tm.fake.lastEventId);
     expect(status.counters.events).toMatchObject({
       'org/created/success': 2,
       'project/created/failure': 1,
@@ -158,12 +151,12 @@ describe('operability (e2e)', () => {
 
   it('registers workqueue-style metrics on the host registry, without ids as labels', async () => {
     const registry = new Registry();
-    fake.createOrg('acme');
-    fake.createProject('acme', 'ok');
-    fake.createProject('acme', 'bad');
+    tm.fake.createOrg('acme');
+    tm.fake.createProject('acme', 'ok');
+    tm.fake.createProject('acme', 'bad');
     failing.add('bad');
     const { poller } = await apps.start(
-      { url, controllerName: CONTROLLER, maxAttempts: 2, metrics: { registry } },
+      { url: tm.url, controllerName: CONTROLLER, maxAttempts: 2, metrics: { registry } },
       [Flaky],
     );
     await poller.whenReady();
@@ -184,8 +177,8 @@ describe('operability (e2e)', () => {
     expect(value(`tenancy_parked_events{${c}}`)).toBe(1);
     expect(value(`tenancy_active_handlers{${c}}`)).toBe(0);
     expect(value(`tenancy_queue_depth{${c},phase="queued"}`)).toBe(0);
-    expect(value(`tenancy_cursor{${c}}`)).toBe(fake.lastEventId);
-    expect(value(`tenancy_cursor_completed{${c}}`)).toBe(fake.lastEventId);
+    expect(value(`tenancy_cursor{${c}}`)).toBe(tm.fake.lastEventId);
+    expect(value(`tenancy_cursor_completed{${c}}`)).toBe(tm.fake.lastEventId);
     expect(value(`tenancy_polls_total{${c},result="success"}`)).toBeGreaterThanOrEqual(2);
     expect(value(`tenancy_status_writes_total{${c},result="success"}`)).toBe(8);
     expect(value(`tenancy_status_writes_pending{${c}}`)).toBe(0);
@@ -196,10 +189,10 @@ describe('operability (e2e)', () => {
   });
 
   it('logs each dispatch outcome once with structured fields', async () => {
-    fake.createOrg('acme');
-    const bad = fake.createProject('acme', 'bad');
+    tm.fake.createOrg('acme');
+    const bad = tm.fake.createProject('acme', 'bad');
     failing.add('bad');
-    const { poller, logs } = await apps.start({ url, controllerName: CONTROLLER, maxAttempts: 2 }, [Flaky]);
+    const { poller, logs } = await apps.start({ url: tm.url, controllerName: CONTROLLER, maxAttempts: 2 }, [Flaky]);
     await poller.whenReady();
     await poller.whenIdle();
     const failure = logs.lines.find((l) => l.level === 'error' && l.message.includes('failed (attempt 1)'));
@@ -211,7 +204,7 @@ describe('operability (e2e)', () => {
       resourceType: 'project',
       resourceId: bad.id,
       resourceName: 'bad',
-      orgId: fake.org('acme')!.id,
+      orgId: tm.fake.org('acme')!.id,
       handler: 'Flaky#handle',
       attempt: 1,
       error: 'Flaky#handle: cannot handle bad',
@@ -227,8 +220,8 @@ describe('operability (e2e)', () => {
   });
 
   it('logs replay progress every 10% with rate and ETA', async () => {
-    fake.seed(30, 9);
-    const { poller, logs } = await apps.start({ url, controllerName: CONTROLLER }, [Flaky]);
+    tm.fake.seed(30, 9);
+    const { poller, logs } = await apps.start({ url: tm.url, controllerName: CONTROLLER }, [Flaky]);
     await poller.whenReady();
     await poller.whenIdle();
     const progress = logs.lines.filter((l) => l.message.includes('replay progress:'));
@@ -255,10 +248,10 @@ describe('operability (e2e)', () => {
         return this.health.check([() => this.tenancy.isAlive('tenancy')]);
       }
     }
-    fake.createOrg('acme');
-    fake.delay(500, isReplay, 1);
+    tm.fake.createOrg('acme');
+    tm.fake.delay(500, isReplay, 1);
     const moduleRef = await Test.createTestingModule({
-      imports: [TenancyModule.forRoot({ ...FAST_TIMINGS, url, controllerName: CONTROLLER }), TerminusModule],
+      imports: [TenancyModule.forRoot({ ...FAST_TIMINGS, url: tm.url, controllerName: CONTROLLER }), TerminusModule],
       controllers: [HealthController],
       providers: [TenancyHealthIndicator, Flaky],
     })

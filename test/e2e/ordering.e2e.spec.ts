@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OnTenancyEvent, TenancyEvent, type TenancyEventContext, TenancyTerminalError } from 'nestjs-tenancy';
-import { FakeTenantManager } from 'nestjs-tenancy/testing';
-import { TestApps } from '../support/tenancy-test-app.js';
+import { useFakeTenantManager } from '../support/fake-tenant-manager.harness.js';
 import { waitFor } from '../support/wait-for.js';
 
 const CONTROLLER = 'ordering-controller';
@@ -40,27 +39,20 @@ class OrderRecorder {
 }
 
 describe('org ordering, concurrency and failures (e2e)', () => {
-  const apps = new TestApps();
-  let fake: FakeTenantManager;
-  let url: string;
-
-  beforeEach(async () => {
-    fake = new FakeTenantManager({ controllers: [CONTROLLER] });
-    url = await fake.start();
-  });
-  afterEach(async () => {
-    await apps.closeAll();
-    await fake.stop();
-  });
+  const tm = useFakeTenantManager(CONTROLLER);
+  const { apps } = tm;
 
   it('keeps per-org order under concurrency across 20 orgs, and never exceeds the cap', async () => {
-    const { app, poller } = await apps.start({ url, controllerName: CONTROLLER, concurrency: 4 }, [OrderRecorder]);
+    const { app, poller } = await apps.start(
+      { url: tm.url, controllerName: CONTROLLER, concurrency: 4 },
+      [OrderRecorder],
+    );
     await poller.whenReady();
     const orgIds = new Map<string, string>();
-    for (let o = 0; o < 20; o += 1) orgIds.set(fake.createOrg(`org-${o}`).id, `org-${o}`);
-    for (let p = 0; p < 5; p += 1) for (let o = 0; o < 20; o += 1) fake.createProject(`org-${o}`, `p-${o}-${p}`);
-    for (let o = 0; o < 20; o += 2) fake.deleteProject(`org-${o}`, `p-${o}-0`);
-    const expected = fake.events.length;
+    for (let o = 0; o < 20; o += 1) orgIds.set(tm.fake.createOrg(`org-${o}`).id, `org-${o}`);
+    for (let p = 0; p < 5; p += 1) for (let o = 0; o < 20; o += 1) tm.fake.createProject(`org-${o}`, `p-${o}-${p}`);
+    for (let o = 0; o < 20; o += 2) tm.fake.deleteProject(`org-${o}`, `p-${o}-0`);
+    const expected = tm.fake.events.length;
     const recorder = app.get(OrderRecorder);
     await waitFor(() => recorder.log.filter((l) => l.phase === 'end').length === expected, { timeout: 10_000 });
     await poller.whenIdle();
@@ -69,7 +61,7 @@ describe('org ordering, concurrency and failures (e2e)', () => {
       const mine = recorder.log.filter((l) => l.key === orgId);
       // Strictly alternating start/end: one at a time within the org.
       expect(mine.map((l) => l.phase)).toEqual(mine.map((_, i) => (i % 2 === 0 ? 'start' : 'end')));
-      const order = fake.events
+      const order = tm.fake.events
         .filter((e) => (e.orgId ?? e.resourceId) === orgId)
         .map((e) => `${e.eventType}:${e.resourceName}`);
       expect(mine.filter((l) => l.phase === 'start').map((l) => `${l.type}:${l.name}`)).toEqual(order);
@@ -80,72 +72,72 @@ describe('org ordering, concurrency and failures (e2e)', () => {
   });
 
   it('a poison project in org A does not delay org B', async () => {
-    const { app, poller } = await apps.start({ url, controllerName: CONTROLLER }, [OrderRecorder]);
+    const { app, poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER }, [OrderRecorder]);
     const recorder = app.get(OrderRecorder);
     recorder.poison.add('a-bad');
     await poller.whenReady();
-    fake.createOrg('a');
-    fake.createOrg('b');
-    fake.createProject('a', 'a-bad');
-    fake.createProject('a', 'a-after');
-    for (let i = 0; i < 10; i += 1) fake.createProject('b', `b-${i}`);
+    tm.fake.createOrg('a');
+    tm.fake.createOrg('b');
+    tm.fake.createProject('a', 'a-bad');
+    tm.fake.createProject('a', 'a-after');
+    for (let i = 0; i < 10; i += 1) tm.fake.createProject('b', `b-${i}`);
     await waitFor(() => recorder.completed('b-9'));
     // Org B is done while A is still retrying its poison project, and A's next event waits.
     expect(recorder.log.filter((l) => l.name === 'a-bad' && l.phase === 'start').length).toBeGreaterThanOrEqual(1);
     expect(recorder.log.some((l) => l.name === 'a-after')).toBe(false);
-    expect(poller.lastEventId).toBeLessThan(fake.lastEventId);
+    expect(poller.lastEventId).toBeLessThan(tm.fake.lastEventId);
 
     recorder.poison.delete('a-bad');
     await waitFor(() => recorder.completed('a-after'));
     await poller.whenIdle();
-    expect(poller.lastEventId).toBe(fake.lastEventId);
+    expect(poller.lastEventId).toBe(tm.fake.lastEventId);
   });
 
   it('a replayed resource that keeps failing does not stop the replay or polling', async () => {
-    fake.createOrg('a');
-    fake.createProject('a', 'bad');
-    fake.createProject('a', 'good');
-    fake.createOrg('b');
+    tm.fake.createOrg('a');
+    tm.fake.createProject('a', 'bad');
+    tm.fake.createProject('a', 'good');
+    tm.fake.createOrg('b');
     // Configured before start: the replay must already see the poison.
     const recorder = new OrderRecorder();
     recorder.poison.add('bad');
-    const { poller } = await apps.start({ url, controllerName: CONTROLLER }, [
+    const { poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER }, [
       { provide: OrderRecorder, useValue: recorder },
     ]);
     await poller.whenReady();
-    fake.createProject('b', 'new');
+    tm.fake.createProject('b', 'new');
     await waitFor(() => recorder.completed('new'));
     // The snapshot was fetched once: one bad resource does not re-run the whole replay.
-    expect(fake.requests.filter(isReplay)).toHaveLength(1);
+    expect(tm.fake.requests.filter(isReplay)).toHaveLength(1);
     expect(recorder.log.filter((l) => l.name === 'b' && l.phase === 'start')).toHaveLength(1);
   });
 
   it('parks an event after maxAttempts, lets its org move on, and retry() wakes it', async () => {
     const errors: string[] = [];
     const { app, poller, logs } = await apps.start(
-      { url, controllerName: CONTROLLER, maxAttempts: 3, onError: (_e, m) => errors.push(m) },
+      { url: tm.url, controllerName: CONTROLLER, maxAttempts: 3, onError: (_e, m) => errors.push(m) },
       [OrderRecorder],
     );
     const recorder = app.get(OrderRecorder);
     recorder.poison.add('bad');
     await poller.whenReady();
-    fake.createOrg('a');
-    const bad = fake.createProject('a', 'bad');
-    fake.createProject('a', 'after');
+    tm.fake.createOrg('a');
+    const bad = tm.fake.createProject('a', 'bad');
+    tm.fake.createProject('a', 'after');
     await waitFor(() => recorder.completed('after'));
     await poller.whenIdle();
     expect(recorder.log.filter((l) => l.name === 'bad' && l.phase === 'start').map((l) => l.attempt)).toEqual([1, 2, 3]);
     expect(poller.parkedEvents().map((e) => e.resourceName)).toEqual(['bad']);
-    expect(fake.statusOf(CONTROLLER, 'project', bad.id)).toMatchObject({ status: 'error', message: 'OrderRecorder#handle: poison bad' });
+    expect(tm.fake.statusOf(CONTROLLER, 'project', bad.id)).toMatchObject({ status: 'error', message: 'OrderRecorder#handle: poison bad' });
     expect(errors.filter((m) => m.includes('parked after 3 attempt(s)'))).toHaveLength(1);
     expect(logs.lines.some((l) => l.level === 'warn' && l.message.includes('parked'))).toBe(true);
     // The low-watermark passes a parked event.
-    expect(poller.lastEventId).toBe(fake.lastEventId);
+    expect(poller.lastEventId).toBe(tm.fake.lastEventId);
 
     recorder.poison.delete('bad');
     expect(poller.retry('some-other-id')).toBe(0);
     expect(poller.retry(bad.id)).toBe(1);
-    await waitFor(() => fake.statusOf(CONTROLLER, 'project', bad.id)?.status === 'completed');
+    await waitFor(() => tm.fake.statusOf(CONTROLLER, 'project', bad.id)?.status === 'completed');
     expect(poller.parkedEvents()).toEqual([]);
     expect(recorder.log.filter((l) => l.name === 'bad' && l.phase === 'start').at(-1)?.attempt).toBe(1);
   });
@@ -161,20 +153,20 @@ describe('org ordering, concurrency and failures (e2e)', () => {
         if (terminal) throw new TenancyTerminalError(`quota exceeded for ${event.resourceName}`);
       }
     }
-    fake.createOrg('a');
-    const one = fake.createProject('a', 'one');
-    fake.createProject('a', 'two');
-    const { app, poller } = await apps.start({ url, controllerName: CONTROLLER }, [Terminal]);
+    tm.fake.createOrg('a');
+    const one = tm.fake.createProject('a', 'one');
+    tm.fake.createProject('a', 'two');
+    const { app, poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER }, [Terminal]);
     await poller.whenReady();
     await poller.whenIdle();
     expect(app.get(Terminal).calls).toBe(2);
     expect(poller.parkedEvents().map((e) => e.resourceName)).toEqual(['one', 'two']);
-    expect(fake.statusOf(CONTROLLER, 'project', one.id)?.message).toBe('Terminal#handle: quota exceeded for one');
+    expect(tm.fake.statusOf(CONTROLLER, 'project', one.id)?.message).toBe('Terminal#handle: quota exceeded for one');
     terminal = false;
     expect(poller.retry()).toBe(2);
     await poller.whenIdle();
     expect(app.get(Terminal).calls).toBe(4);
-    expect(fake.statusOf(CONTROLLER, 'project', one.id)?.status).toBe('completed');
+    expect(tm.fake.statusOf(CONTROLLER, 'project', one.id)?.status).toBe('completed');
   });
 
   it('a timed-out attempt is aborted and its retry never overlaps it', async () => {
@@ -194,12 +186,12 @@ describe('org ordering, concurrency and failures (e2e)', () => {
       }
     }
     const errors: string[] = [];
-    const org = fake.createOrg('a');
+    const org = tm.fake.createOrg('a');
     const { poller } = await apps.start(
-      { url, controllerName: CONTROLLER, handlerTimeout: 100, onError: (_e, m) => errors.push(m) },
+      { url: tm.url, controllerName: CONTROLLER, handlerTimeout: 100, onError: (_e, m) => errors.push(m) },
       [Slow],
     );
-    await waitFor(() => fake.statusOf(CONTROLLER, 'org', org.id)?.status === 'completed');
+    await waitFor(() => tm.fake.statusOf(CONTROLLER, 'org', org.id)?.status === 'completed');
     await poller.whenIdle();
     expect(spans.map((s) => s.attempt)).toEqual([1, 2]);
     expect(spans[0].aborted).toBe(true);
@@ -217,9 +209,12 @@ describe('org ordering, concurrency and failures (e2e)', () => {
         if (ctx.attempt === 1) await new Promise(() => {});
       }
     }
-    const org = fake.createOrg('a');
-    const { poller, logs } = await apps.start({ url, controllerName: CONTROLLER, handlerTimeout: 50 }, [Hanging]);
-    await waitFor(() => fake.statusOf(CONTROLLER, 'org', org.id)?.status === 'completed', { timeout: 5_000 });
+    const org = tm.fake.createOrg('a');
+    const { poller, logs } = await apps.start(
+      { url: tm.url, controllerName: CONTROLLER, handlerTimeout: 50 },
+      [Hanging],
+    );
+    await waitFor(() => tm.fake.statusOf(CONTROLLER, 'org', org.id)?.status === 'completed', { timeout: 5_000 });
     await poller.whenIdle();
     expect(attempts).toBe(2);
     expect(
@@ -241,14 +236,14 @@ describe('org ordering, concurrency and failures (e2e)', () => {
         this.handled += 1;
       }
     }
-    fake.seed(20, 9); // 200 events
-    fake.failNext(1, { status: 200, body: '{"events":[],"lastEventId":0}', match: isReplay });
+    tm.fake.seed(20, 9); // 200 events
+    tm.fake.failNext(1, { status: 200, body: '{"events":[],"lastEventId":0}', match: isReplay });
     const { app, poller } = await apps.start(
-      { url, controllerName: CONTROLLER, maxQueuedEvents: 50, pollLimit: 20, pollInterval: 20 },
+      { url: tm.url, controllerName: CONTROLLER, maxQueuedEvents: 50, pollLimit: 20, pollInterval: 20 },
       [Gated],
     );
-    await waitFor(() => fake.requests.filter(isPoll).length >= 3);
-    const polls = () => fake.requests.filter(isPoll).map((r) => `${r.query.after}/${r.query.limit}`);
+    await waitFor(() => tm.fake.requests.filter(isPoll).length >= 3);
+    const polls = () => tm.fake.requests.filter(isPoll).map((r) => `${r.query.after}/${r.query.limit}`);
     // 20 + 20 + 10 = 50 queued behind the shut gate, and no fourth poll: the bound holds.
     expect(polls()).toEqual(['0/20', '20/20', '40/10']);
     release();
@@ -258,14 +253,14 @@ describe('org ordering, concurrency and failures (e2e)', () => {
   });
 
   it('resync() re-delivers the current state as replayed events', async () => {
-    fake.createOrg('a');
-    const { app, poller } = await apps.start({ url, controllerName: CONTROLLER }, [OrderRecorder]);
+    tm.fake.createOrg('a');
+    const { app, poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER }, [OrderRecorder]);
     await poller.whenReady();
     await poller.whenIdle();
     await poller.resync();
     await poller.whenIdle();
     const recorder = app.get(OrderRecorder);
     expect(recorder.log.filter((l) => l.name === 'a' && l.phase === 'end')).toHaveLength(2);
-    expect(fake.requests.filter(isReplay)).toHaveLength(2);
+    expect(tm.fake.requests.filter(isReplay)).toHaveLength(2);
   });
 });

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OnTenancyEvent, type TenancyCoordinator, TenancyEvent, TenancyTerminalError } from 'nestjs-tenancy';
-import { FakeTenantManager } from 'nestjs-tenancy/testing';
-import { TestApps } from '../support/tenancy-test-app.js';
+import { useFakeTenantManager } from '../support/fake-tenant-manager.harness.js';
 import { waitFor } from '../support/wait-for.js';
 
 // Defects found in review; each test failed before its fix.
@@ -19,18 +18,8 @@ class NoOp {
 }
 
 describe('review regressions (e2e)', () => {
-  const apps = new TestApps();
-  let fake: FakeTenantManager;
-  let url: string;
-
-  beforeEach(async () => {
-    fake = new FakeTenantManager({ controllers: [CONTROLLER] });
-    url = await fake.start();
-  });
-  afterEach(async () => {
-    await apps.closeAll();
-    await fake.stop();
-  });
+  const tm = useFakeTenantManager(CONTROLLER);
+  const { apps } = tm;
 
   it('an invalid replayed event (fresh createdAt every fetch) is skipped after 5 fetches, not retried forever', async () => {
     for (let i = 0; i < 30; i += 1) {
@@ -45,16 +34,19 @@ describe('review regressions (e2e)', () => {
         folderId: null,
         createdAt: new Date(Date.now() + i * 1_000).toISOString(),
       };
-      fake.failNext(1, { status: 200, match: isReplay, body: JSON.stringify({ events: [bad], lastEventId: 0 }) });
+      tm.fake.failNext(1, { status: 200, match: isReplay, body: JSON.stringify({ events: [bad], lastEventId: 0 }) });
     }
-    const { poller } = await apps.start({ url, controllerName: CONTROLLER, initialBackoff: 1, maxBackoff: 5 }, [NoOp]);
+    const { poller } = await apps.start(
+      { url: tm.url, controllerName: CONTROLLER, initialBackoff: 1, maxBackoff: 5 },
+      [NoOp],
+    );
     await poller.whenReady();
-    expect(fake.requests.filter(isReplay)).toHaveLength(5);
+    expect(tm.fake.requests.filter(isReplay)).toHaveLength(5);
   });
 
   it('whenIdle() settles after stop() even with events left in the queue', async () => {
-    fake.createOrg('a');
-    for (let i = 0; i < 5; i += 1) fake.createProject('a', `p${i}`);
+    tm.fake.createOrg('a');
+    for (let i = 0; i < 5; i += 1) tm.fake.createProject('a', `p${i}`);
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     @Injectable()
@@ -64,7 +56,7 @@ describe('review regressions (e2e)', () => {
         await gate;
       }
     }
-    const { poller } = await apps.start({ url, controllerName: CONTROLLER, concurrency: 1 }, [Gated]);
+    const { poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER, concurrency: 1 }, [Gated]);
     await poller.whenReady();
     const stopping = poller.stop();
     release();
@@ -73,8 +65,8 @@ describe('review regressions (e2e)', () => {
   });
 
   it('whenIdle() and whenReady() settle when the poller stops during a replay outage', async () => {
-    fake.failNext(1_000, { status: 500, match: isReplay });
-    const { poller } = await apps.start({ url, controllerName: CONTROLLER }, [NoOp]);
+    tm.fake.failNext(1_000, { status: 500, match: isReplay });
+    const { poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER }, [NoOp]);
     const idle = poller.whenIdle();
     const ready = poller.whenReady();
     await poller.stop();
@@ -92,19 +84,19 @@ describe('review regressions (e2e)', () => {
         if (event.eventType === 'created' && failCreate) throw new TenancyTerminalError('quota');
       }
     }
-    fake.createOrg('a');
-    const { poller } = await apps.start({ url, controllerName: CONTROLLER }, [Handler]);
+    tm.fake.createOrg('a');
+    const { poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER }, [Handler]);
     await poller.whenIdle();
-    const project = fake.createProject('a', 'web');
+    const project = tm.fake.createProject('a', 'web');
     await waitFor(() => poller.parkedEvents().length === 1);
-    fake.deleteProject('a', 'web');
-    await waitFor(() => fake.statusOf(CONTROLLER, 'project', project.id) === undefined);
+    tm.fake.deleteProject('a', 'web');
+    await waitFor(() => tm.fake.statusOf(CONTROLLER, 'project', project.id) === undefined);
     await poller.whenIdle();
     failCreate = false;
     expect(poller.parkedEvents()).toEqual([]);
     expect(poller.retry()).toBe(0);
     await poller.whenIdle();
-    expect(fake.statusOf(CONTROLLER, 'project', project.id)).toBeUndefined();
+    expect(tm.fake.statusOf(CONTROLLER, 'project', project.id)).toBeUndefined();
   });
 
   it('resyncs do not pile up parked copies of the same failing resource', async () => {
@@ -115,9 +107,9 @@ describe('review regressions (e2e)', () => {
         throw new TenancyTerminalError('no');
       }
     }
-    fake.createOrg('a');
-    fake.createProject('a', 'bad');
-    const { poller } = await apps.start({ url, controllerName: CONTROLLER }, [Refusing]);
+    tm.fake.createOrg('a');
+    tm.fake.createProject('a', 'bad');
+    const { poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER }, [Refusing]);
     await poller.whenIdle();
     for (let i = 0; i < 5; i += 1) {
       await poller.resync();
@@ -134,20 +126,21 @@ describe('review regressions (e2e)', () => {
         return 'timeout';
       }
     }
-    const org = fake.createOrg('a');
-    const { poller } = await apps.start({ url, controllerName: CONTROLLER, handlerTimeout: 5_000, maxAttempts: 1 }, [
-      Stringy,
-    ]);
+    const org = tm.fake.createOrg('a');
+    const { poller } = await apps.start(
+      { url: tm.url, controllerName: CONTROLLER, handlerTimeout: 5_000, maxAttempts: 1 },
+      [Stringy],
+    );
     await poller.whenIdle();
     expect(poller.parkedEvents()).toEqual([]);
-    expect(fake.statusOf(CONTROLLER, 'org', org.id)?.status).toBe('completed');
+    expect(tm.fake.statusOf(CONTROLLER, 'org', org.id)?.status).toBe('completed');
   });
 
   it('resyncs behind a retrying poison event do not fill the queue and stall other orgs', async () => {
-    fake.createOrg('a');
-    fake.createProject('a', 'poison');
-    for (let i = 0; i < 20; i += 1) fake.createProject('a', `p${i}`);
-    fake.createOrg('b');
+    tm.fake.createOrg('a');
+    tm.fake.createProject('a', 'poison');
+    for (let i = 0; i < 20; i += 1) tm.fake.createProject('a', `p${i}`);
+    tm.fake.createOrg('b');
     const seen: string[] = [];
     @Injectable()
     class Poisoned {
@@ -158,7 +151,7 @@ describe('review regressions (e2e)', () => {
       }
     }
     const { poller } = await apps.start(
-      { url, controllerName: CONTROLLER, maxQueuedEvents: 60, initialBackoff: 60_000, maxBackoff: 60_000 },
+      { url: tm.url, controllerName: CONTROLLER, maxQueuedEvents: 60, initialBackoff: 60_000, maxBackoff: 60_000 },
       [Poisoned],
     );
     await poller.whenReady();
@@ -175,7 +168,7 @@ describe('review regressions (e2e)', () => {
       // of org a's events again.
       expect(unfinished()).toBeLessThanOrEqual(25);
     }
-    fake.createProject('b', 'new-in-b');
+    tm.fake.createProject('b', 'new-in-b');
     await waitFor(() => seen.includes('new-in-b'));
   });
 
@@ -188,7 +181,7 @@ describe('review regressions (e2e)', () => {
       renew: async () => false,
       release: async () => {},
     };
-    const { poller } = await apps.start({ url, controllerName: CONTROLLER, coordination: coordinator }, [NoOp]);
+    const { poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER, coordination: coordinator }, [NoOp]);
     await waitFor(() => poller.phase === 'standby' && poller.isAlive());
     await poller.stop();
     expect(poller.phase).toBe('stopped');

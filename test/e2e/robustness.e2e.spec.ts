@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OnTenancyEvent, type TenancyEvent } from 'nestjs-tenancy';
-import { FakeTenantManager } from 'nestjs-tenancy/testing';
-import { TestApps } from '../support/tenancy-test-app.js';
+import { useFakeTenantManager } from '../support/fake-tenant-manager.harness.js';
 import { waitFor } from '../support/wait-for.js';
 
 const CONTROLLER = 'robust-controller';
@@ -11,23 +10,20 @@ const isReplay = (r: { path: string; query: Record<string, string> }) =>
   r.path === '/v1/events' && r.query.replay === 'true';
 
 describe('robustness (e2e)', () => {
-  const apps = new TestApps();
-  let fake: FakeTenantManager;
-  let url: string;
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
-  beforeEach(async () => {
+  // Registered first: the listener is on before the fake starts and off after it stops.
+  beforeEach(() => {
     unhandled.length = 0;
     process.on('unhandledRejection', onUnhandled);
-    fake = new FakeTenantManager({ controllers: [CONTROLLER] });
-    url = await fake.start();
   });
-  afterEach(async () => {
-    await apps.closeAll();
-    await fake.stop();
+  afterEach(() => {
     process.off('unhandledRejection', onUnhandled);
   });
+
+  const tm = useFakeTenantManager(CONTROLLER);
+  const { apps } = tm;
 
   it('wraps non-Error throws and rejections; nothing escapes as an unhandled rejection', async () => {
     @Injectable()
@@ -40,11 +36,13 @@ describe('robustness (e2e)', () => {
         return undefined;
       }
     }
-    fake.createOrg('acme');
-    const ids = Object.fromEntries(['string', 'undefined', 'object'].map((n) => [n, fake.createProject('acme', n).id]));
-    const { poller } = await apps.start({ url, controllerName: CONTROLLER, maxAttempts: 1 }, [Weird]);
+    tm.fake.createOrg('acme');
+    const ids = Object.fromEntries(
+      ['string', 'undefined', 'object'].map((n) => [n, tm.fake.createProject('acme', n).id]),
+    );
+    const { poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER, maxAttempts: 1 }, [Weird]);
     await poller.whenIdle();
-    const message = (name: string) => fake.statusOf(CONTROLLER, 'project', ids[name])?.message;
+    const message = (name: string) => tm.fake.statusOf(CONTROLLER, 'project', ids[name])?.message;
     expect(message('string')).toBe('Weird#handle: non-Error thrown: plain string');
     expect(message('undefined')).toBe('Weird#handle: non-Error thrown: undefined');
     expect(message('object')).toBe('Weird#handle: non-Error thrown: {"code":42}');
@@ -60,11 +58,11 @@ describe('robustness (e2e)', () => {
         if (event.resourceName === 'bad') throw new Error('nope');
       }
     }
-    fake.createOrg('bad');
+    tm.fake.createOrg('bad');
     let calls = 0;
     const { poller, logs } = await apps.start(
       {
-        url,
+        url: tm.url,
         controllerName: CONTROLLER,
         maxAttempts: 1,
         onError: () => {
@@ -75,8 +73,8 @@ describe('robustness (e2e)', () => {
       [Failing],
     );
     await poller.whenIdle();
-    const good = fake.createOrg('good');
-    await waitFor(() => fake.statusOf(CONTROLLER, 'org', good.id)?.status === 'completed');
+    const good = tm.fake.createOrg('good');
+    await waitFor(() => tm.fake.statusOf(CONTROLLER, 'org', good.id)?.status === 'completed');
     expect(calls).toBeGreaterThan(0);
     expect(logs.lines.some((l) => l.message.includes('onError callback threw: Error: callback bug'))).toBe(true);
     expect(unhandled).toEqual([]);
@@ -91,15 +89,15 @@ describe('robustness (e2e)', () => {
         handled += 1;
       }
     }
-    const { poller } = await apps.start({ url, controllerName: CONTROLLER }, [Counting]);
+    const { poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER }, [Counting]);
     await poller.whenIdle();
     // The next three status writes fail: in_progress, completed, and completed's first retry.
-    fake.failNext(3, { status: 503, match: isStatusWrite });
-    const org = fake.createOrg('acme');
-    await waitFor(() => fake.statusOf(CONTROLLER, 'org', org.id)?.status === 'completed');
+    tm.fake.failNext(3, { status: 503, match: isStatusWrite });
+    const org = tm.fake.createOrg('acme');
+    await waitFor(() => tm.fake.statusOf(CONTROLLER, 'org', org.id)?.status === 'completed');
     await poller.whenIdle();
     expect(handled).toBe(1);
-    const writes = fake.requests.filter(isStatusWrite).map((r) => `${(r.body as { status: string }).status}:${r.status}`);
+    const writes = tm.fake.requests.filter(isStatusWrite).map((r) => `${(r.body as { status: string }).status}:${r.status}`);
     expect(writes).toEqual(['in_progress:503', 'completed:503', 'completed:503', 'completed:200']);
     expect(poller.getStatus().counters.statusWrites).toEqual({ ok: 1, failed: 3 });
   });
@@ -113,9 +111,9 @@ describe('robustness (e2e)', () => {
         seen += 1;
       }
     }
-    fake.createOrg('acme');
-    const { poller } = await apps.start({ url, controllerName: CONTROLLER, resyncInterval: 100 }, [Counting]);
-    await waitFor(() => fake.requests.filter(isReplay).length >= 4, { message: 'three resyncs' });
+    tm.fake.createOrg('acme');
+    const { poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER, resyncInterval: 100 }, [Counting]);
+    await waitFor(() => tm.fake.requests.filter(isReplay).length >= 4, { message: 'three resyncs' });
     await waitFor(() => seen >= 4);
     expect(poller.getStatus().replay?.total).toBe(1);
   });
@@ -130,10 +128,10 @@ describe('robustness (e2e)', () => {
       }
     }
     const errors: string[] = [];
-    fake.failNext(2, { destroy: true, match: isReplay });
-    fake.createOrg('acme');
+    tm.fake.failNext(2, { destroy: true, match: isReplay });
+    tm.fake.createOrg('acme');
     const { app, poller } = await apps.start(
-      { url, controllerName: CONTROLLER, onError: (_e, m) => errors.push(m) },
+      { url: tm.url, controllerName: CONTROLLER, onError: (_e, m) => errors.push(m) },
       [Recorder],
     );
     await poller.whenIdle();

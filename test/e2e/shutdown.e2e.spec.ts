@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OnTenancyEvent, type TenancyEvent, type TenancyEventContext } from 'nestjs-tenancy';
-import { FakeTenantManager } from 'nestjs-tenancy/testing';
-import { TestApps } from '../support/tenancy-test-app.js';
+import { useFakeTenantManager } from '../support/fake-tenant-manager.harness.js';
 import { waitFor } from '../support/wait-for.js';
 
 const CONTROLLER = 'shutdown-controller';
@@ -34,24 +33,17 @@ class Holder {
 }
 
 describe('shutdown (e2e)', () => {
-  const apps = new TestApps();
-  let fake: FakeTenantManager;
-  let url: string;
-
-  beforeEach(async () => {
-    fake = new FakeTenantManager({ controllers: [CONTROLLER] });
-    url = await fake.start();
-  });
-  afterEach(async () => {
-    await apps.closeAll();
-    await fake.stop();
-  });
+  const tm = useFakeTenantManager(CONTROLLER);
+  const { apps } = tm;
 
   it('closes promptly when idle and leaves no timers or sockets behind', async () => {
     const before = new Set(process.getActiveResourcesInfo().map((r, i) => `${r}#${i}`)).size;
     const baseline = countHandles();
-    fake.createOrg('acme');
-    const { app, poller } = await apps.start({ url, controllerName: CONTROLLER, pollInterval: 60_000 }, [Holder]);
+    tm.fake.createOrg('acme');
+    const { app, poller } = await apps.start(
+      { url: tm.url, controllerName: CONTROLLER, pollInterval: 60_000 },
+      [Holder],
+    );
     await poller.whenReady();
     await poller.whenIdle();
     expect(countHandles().TCPSocketWrap ?? 0).toBeGreaterThan(baseline.TCPSocketWrap ?? 0);
@@ -69,11 +61,14 @@ describe('shutdown (e2e)', () => {
   });
 
   it('waits for in-flight handlers, then stops', async () => {
-    const { app, poller } = await apps.start({ url, controllerName: CONTROLLER, shutdownTimeout: 3_000 }, [Holder]);
+    const { app, poller } = await apps.start(
+      { url: tm.url, controllerName: CONTROLLER, shutdownTimeout: 3_000 },
+      [Holder],
+    );
     await poller.whenReady();
     const holder = app.get(Holder);
     holder.mode = 'gated';
-    const org = fake.createOrg('slow');
+    const org = tm.fake.createOrg('slow');
     await waitFor(() => holder.started.length === 1);
     const closing = app.close();
     // Shutdown is under way (no more polling) while the handler is still running.
@@ -81,30 +76,36 @@ describe('shutdown (e2e)', () => {
     holder.open();
     await closing;
     expect(holder.finished).toEqual(['slow']);
-    expect(fake.statusOf(CONTROLLER, 'org', org.id)?.status).toBe('completed');
+    expect(tm.fake.statusOf(CONTROLLER, 'org', org.id)?.status).toBe('completed');
   });
 
   it('aborts a handler that outlives shutdownTimeout and leaves its status for the next replay', async () => {
-    const { app, poller, logs } = await apps.start({ url, controllerName: CONTROLLER, shutdownTimeout: 200 }, [Holder]);
+    const { app, poller, logs } = await apps.start(
+      { url: tm.url, controllerName: CONTROLLER, shutdownTimeout: 200 },
+      [Holder],
+    );
     await poller.whenReady();
     const holder = app.get(Holder);
     holder.mode = 'respects-abort';
-    const org = fake.createOrg('stuck');
+    const org = tm.fake.createOrg('stuck');
     await waitFor(() => holder.started.length === 1);
     const started = Date.now();
     await app.close();
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(holder.started[0].signal.aborted).toBe(true);
-    expect(fake.statusOf(CONTROLLER, 'org', org.id)?.status).toBe('in_progress');
+    expect(tm.fake.statusOf(CONTROLLER, 'org', org.id)?.status).toBe('in_progress');
     expect(logs.lines.some((l) => l.message.includes('still running after shutdownTimeout (200 ms)'))).toBe(true);
   });
 
   it('does not hang on a handler that ignores its abort signal', async () => {
-    const { app, poller } = await apps.start({ url, controllerName: CONTROLLER, shutdownTimeout: 200 }, [Holder]);
+    const { app, poller } = await apps.start(
+      { url: tm.url, controllerName: CONTROLLER, shutdownTimeout: 200 },
+      [Holder],
+    );
     await poller.whenReady();
     const holder = app.get(Holder);
     holder.mode = 'hangs';
-    fake.createOrg('forever');
+    tm.fake.createOrg('forever');
     await waitFor(() => holder.started.length === 1);
     const started = Date.now();
     await app.close();

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OnTenancyEvent, TenancyEvent, type TenancyEventContext } from 'nestjs-tenancy';
-import { FakeTenantManager } from 'nestjs-tenancy/testing';
-import { TestApps } from '../support/tenancy-test-app.js';
+import type { FakeTenantManager } from 'nestjs-tenancy/testing';
+import { useFakeTenantManager } from '../support/fake-tenant-manager.harness.js';
 import { waitFor } from '../support/wait-for.js';
 
 const CONTROLLER = 'lifecycle-controller';
@@ -27,23 +27,13 @@ const statusBodies = (fake: FakeTenantManager, resourceId: string) =>
     .map((r) => ({ method: r.method, body: r.body }));
 
 describe('status lifecycle (e2e)', () => {
-  const apps = new TestApps();
-  let fake: FakeTenantManager;
-  let url: string;
-
-  beforeEach(async () => {
-    fake = new FakeTenantManager({ controllers: [CONTROLLER] });
-    url = await fake.start();
-  });
-  afterEach(async () => {
-    await apps.closeAll();
-    await fake.stop();
-  });
+  const tm = useFakeTenantManager(CONTROLLER);
+  const { apps } = tm;
 
   it('created: PUT in_progress, run the handler, PUT completed', async () => {
-    fake.createOrg('acme');
-    const project = fake.createProject('acme', 'web');
-    const { app, poller } = await apps.start({ url, controllerName: CONTROLLER }, [ProjectHandler]);
+    tm.fake.createOrg('acme');
+    const project = tm.fake.createProject('acme', 'web');
+    const { app, poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER }, [ProjectHandler]);
     await poller.whenReady();
     await poller.whenIdle();
 
@@ -53,7 +43,7 @@ describe('status lifecycle (e2e)', () => {
     expect(handler.calls[0].event).toMatchObject({ id: 0, resourceId: project.id, resourceName: 'web', orgName: 'acme' });
     expect(handler.calls[0].ctx).toMatchObject({ replay: true, attempt: 1 });
     expect(handler.calls[0].ctx.signal).toBeInstanceOf(AbortSignal);
-    expect(statusBodies(fake, project.id)).toEqual([
+    expect(statusBodies(tm.fake, project.id)).toEqual([
       {
         method: 'PUT',
         body: { controller: CONTROLLER, resourceType: 'project', resourceId: project.id, status: 'in_progress', message: '' },
@@ -63,51 +53,51 @@ describe('status lifecycle (e2e)', () => {
         body: { controller: CONTROLLER, resourceType: 'project', resourceId: project.id, status: 'completed', message: '' },
       },
     ]);
-    expect(fake.statusOf(CONTROLLER, 'project', project.id)?.status).toBe('completed');
+    expect(tm.fake.statusOf(CONTROLLER, 'project', project.id)?.status).toBe('completed');
   });
 
   it('deleted: PUT in_progress, run the handler, DELETE the status row', async () => {
-    fake.createOrg('acme');
-    const { app, poller } = await apps.start({ url, controllerName: CONTROLLER }, [ProjectHandler]);
+    tm.fake.createOrg('acme');
+    const { app, poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER }, [ProjectHandler]);
     await poller.whenReady();
-    const project = fake.createProject('acme', 'web');
-    await waitFor(() => fake.statusOf(CONTROLLER, 'project', project.id)?.status === 'completed');
-    fake.deleteProject('acme', 'web');
+    const project = tm.fake.createProject('acme', 'web');
+    await waitFor(() => tm.fake.statusOf(CONTROLLER, 'project', project.id)?.status === 'completed');
+    tm.fake.deleteProject('acme', 'web');
     await waitFor(() => app.get(ProjectHandler).calls.some((c) => c.event.eventType === 'deleted'));
     await poller.whenIdle();
 
-    expect(statusBodies(fake, project.id).slice(2)).toEqual([
+    expect(statusBodies(tm.fake, project.id).slice(2)).toEqual([
       {
         method: 'PUT',
         body: { controller: CONTROLLER, resourceType: 'project', resourceId: project.id, status: 'in_progress', message: '' },
       },
       { method: 'DELETE', body: { controller: CONTROLLER, resourceType: 'project', resourceId: project.id } },
     ]);
-    expect(fake.statusOf(CONTROLLER, 'project', project.id)).toBeUndefined();
+    expect(tm.fake.statusOf(CONTROLLER, 'project', project.id)).toBeUndefined();
     const deleted = app.get(ProjectHandler).calls.find((c) => c.event.eventType === 'deleted')!;
     expect(deleted.ctx.replay).toBe(false);
     expect(deleted.event.id).toBeGreaterThan(0);
   });
 
   it('created failure: PUT error with "Class#method: text", then retried until it succeeds', async () => {
-    fake.createOrg('acme');
-    const project = fake.createProject('acme', 'web');
+    tm.fake.createOrg('acme');
+    const project = tm.fake.createProject('acme', 'web');
     const errors: string[] = [];
     // Configured before start: the replay must already see the failure.
     const handler = new ProjectHandler();
     handler.failing.add('web');
     const { poller } = await apps.start(
-      { url, controllerName: CONTROLLER, onError: (_e, message) => errors.push(message) },
+      { url: tm.url, controllerName: CONTROLLER, onError: (_e, message) => errors.push(message) },
       [{ provide: ProjectHandler, useValue: handler }],
     );
-    await waitFor(() => fake.statusOf(CONTROLLER, 'project', project.id)?.status === 'error');
-    expect(fake.statusOf(CONTROLLER, 'project', project.id)?.message).toBe('ProjectHandler#handle: cannot provision web');
+    await waitFor(() => tm.fake.statusOf(CONTROLLER, 'project', project.id)?.status === 'error');
+    expect(tm.fake.statusOf(CONTROLLER, 'project', project.id)?.message).toBe('ProjectHandler#handle: cannot provision web');
     expect(errors.some((m) => m.includes('ProjectHandler#handle: cannot provision web') && m.includes('attempt 1'))).toBe(
       true,
     );
 
     handler.failing.delete('web');
-    await waitFor(() => fake.statusOf(CONTROLLER, 'project', project.id)?.status === 'completed');
+    await waitFor(() => tm.fake.statusOf(CONTROLLER, 'project', project.id)?.status === 'completed');
     const attempts = handler.calls.map((c) => c.ctx.attempt);
     expect(attempts[0]).toBe(1);
     expect(attempts.at(-1)).toBe(attempts.length);
@@ -115,25 +105,28 @@ describe('status lifecycle (e2e)', () => {
   });
 
   it('deleted failure: PUT error (the row stays so the delete is replayed)', async () => {
-    fake.createOrg('acme');
-    const project = fake.createProject('acme', 'web');
-    const { app, poller } = await apps.start({ url, controllerName: CONTROLLER, maxAttempts: 1 }, [ProjectHandler]);
+    tm.fake.createOrg('acme');
+    const project = tm.fake.createProject('acme', 'web');
+    const { app, poller } = await apps.start(
+      { url: tm.url, controllerName: CONTROLLER, maxAttempts: 1 },
+      [ProjectHandler],
+    );
     await poller.whenIdle();
     app.get(ProjectHandler).failing.add('web');
-    fake.deleteProject('acme', 'web');
-    await waitFor(() => fake.statusOf(CONTROLLER, 'project', project.id)?.status === 'error');
+    tm.fake.deleteProject('acme', 'web');
+    await waitFor(() => tm.fake.statusOf(CONTROLLER, 'project', project.id)?.status === 'error');
     await poller.whenIdle();
-    expect(fake.statusOf(CONTROLLER, 'project', project.id)?.message).toBe('ProjectHandler#handle: cannot provision web');
-    expect(statusBodies(fake, project.id).some((r) => r.method === 'DELETE')).toBe(false);
+    expect(tm.fake.statusOf(CONTROLLER, 'project', project.id)?.message).toBe('ProjectHandler#handle: cannot provision web');
+    expect(statusBodies(tm.fake, project.id).some((r) => r.method === 'DELETE')).toBe(false);
     expect(poller.parkedEvents().map((e) => e.resourceName)).toEqual(['web']);
   });
 
   it('an org event gets no status calls when no handler follows orgs', async () => {
-    const org = fake.createOrg('acme');
-    const { poller } = await apps.start({ url, controllerName: CONTROLLER }, [ProjectHandler]);
+    const org = tm.fake.createOrg('acme');
+    const { poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER }, [ProjectHandler]);
     await poller.whenReady();
     await poller.whenIdle();
-    expect(statusBodies(fake, org.id)).toEqual([]);
+    expect(statusBodies(tm.fake, org.id)).toEqual([]);
   });
 
   it('a followed type gets the full lifecycle even for an event type no handler matches', async () => {
@@ -142,38 +135,37 @@ describe('status lifecycle (e2e)', () => {
       @OnTenancyEvent('project', 'created')
       handle(): void {}
     }
-    fake.createOrg('acme');
-    const project = fake.createProject('acme', 'web');
-    const { poller } = await apps.start({ url, controllerName: CONTROLLER }, [CreateOnly]);
+    tm.fake.createOrg('acme');
+    const project = tm.fake.createProject('acme', 'web');
+    const { poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER }, [CreateOnly]);
     await poller.whenIdle();
-    fake.deleteProject('acme', 'web');
-    await waitFor(() => statusBodies(fake, project.id).some((r) => r.method === 'DELETE'));
-    expect(fake.statusOf(CONTROLLER, 'project', project.id)).toBeUndefined();
+    tm.fake.deleteProject('acme', 'web');
+    await waitFor(() => statusBodies(tm.fake, project.id).some((r) => r.method === 'DELETE'));
+    expect(tm.fake.statusOf(CONTROLLER, 'project', project.id)).toBeUndefined();
   });
 
   it('sends X-Internal-Token on every controller-facing request when configured', async () => {
-    await fake.stop();
-    fake = new FakeTenantManager({ controllers: [CONTROLLER], internalToken: 's3cret' });
-    url = await fake.start();
-    fake.createOrg('acme');
-    const project = fake.createProject('acme', 'web');
-    const { poller } = await apps.start({ url, controllerName: CONTROLLER, internalToken: 's3cret' }, [ProjectHandler]);
-    await waitFor(() => fake.statusOf(CONTROLLER, 'project', project.id)?.status === 'completed');
+    await tm.replace({ internalToken: 's3cret' });
+    tm.fake.createOrg('acme');
+    const project = tm.fake.createProject('acme', 'web');
+    const { poller } = await apps.start(
+      { url: tm.url, controllerName: CONTROLLER, internalToken: 's3cret' },
+      [ProjectHandler],
+    );
+    await waitFor(() => tm.fake.statusOf(CONTROLLER, 'project', project.id)?.status === 'completed');
     await poller.whenIdle();
-    const internal = fake.requests.filter((r) => r.path.startsWith('/v1/events') || r.path === '/v1/status');
+    const internal = tm.fake.requests.filter((r) => r.path.startsWith('/v1/events') || r.path === '/v1/status');
     expect(internal.length).toBeGreaterThanOrEqual(3);
     expect(internal.every((r) => r.headers['x-internal-token'] === 's3cret' && r.status === 200)).toBe(true);
   });
 
   it('a wrong token is a failed request reported through onError, and nothing is handled', async () => {
-    await fake.stop();
-    fake = new FakeTenantManager({ controllers: [CONTROLLER], internalToken: 's3cret' });
-    url = await fake.start();
-    fake.createOrg('acme');
-    fake.createProject('acme', 'web');
+    await tm.replace({ internalToken: 's3cret' });
+    tm.fake.createOrg('acme');
+    tm.fake.createProject('acme', 'web');
     const errors: string[] = [];
     const { app, poller } = await apps.start(
-      { url, controllerName: CONTROLLER, internalToken: 'wrong', onError: (_e, m) => errors.push(m) },
+      { url: tm.url, controllerName: CONTROLLER, internalToken: 'wrong', onError: (_e, m) => errors.push(m) },
       [ProjectHandler],
     );
     await waitFor(() => errors.length >= 2);
