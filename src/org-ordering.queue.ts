@@ -212,6 +212,9 @@ export class OrgOrderingQueue<T> {
   }
 
   private finish(lane: Lane<T>, item: QueueItem<T>, outcome: 'done' | 'park'): void {
+    // Drop the finished slot now: round-robin over many orgs keeps lanes alive for
+    // a whole replay, and their done items would stay reachable until then.
+    (lane.items as Array<QueueItem<T> | undefined>)[lane.head] = undefined;
     lane.head += 1;
     lane.busy = false;
     this.total -= 1;

@@ -28,21 +28,29 @@ export class TenantManagerClient implements OnApplicationShutdown {
   // Our own keep-alive agents: connections are reused across calls (one per
   // concurrent call at most) and destroyed at shutdown, so no socket outlives the app.
   private readonly agent: HttpAgent | HttpsAgent;
-  private readonly base: URL;
   private readonly send: typeof httpRequest;
   private readonly headers: Record<string, string>;
+  // Computed once: every event costs two requests.
+  private readonly target: Pick<RequestOptions, 'protocol' | 'hostname' | 'port'>;
+  private readonly pathPrefix: string;
 
   constructor(@Inject(TENANCY_RESOLVED_OPTIONS) private readonly options: ResolvedTenancyOptions) {
-    this.base = new URL(options.url);
+    const base = new URL(options.url);
+    this.target = {
+      protocol: base.protocol,
+      hostname: base.hostname.replace(/^\[|\]$/g, ''),
+      port: base.port || undefined,
+    };
+    this.pathPrefix = base.pathname.replace(/\/+$/, '');
     const agentOptions = { keepAlive: true, maxSockets: options.concurrency + 2 };
-    const https = this.base.protocol === 'https:';
+    const https = base.protocol === 'https:';
     this.agent = https ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
     this.send = https ? httpsRequest : httpRequest;
     this.headers = { accept: 'application/json' };
     if (options.internalToken) this.headers[INTERNAL_TOKEN_HEADER] = options.internalToken;
     // Basic credentials in the URL (user:pass@host) are sent like any HTTP client would.
-    if (this.base.username || this.base.password) {
-      const credentials = `${decodeURIComponent(this.base.username)}:${decodeURIComponent(this.base.password)}`;
+    if (base.username || base.password) {
+      const credentials = `${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`;
       this.headers.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
     }
   }
@@ -114,18 +122,15 @@ export class TenantManagerClient implements OnApplicationShutdown {
    */
   private call({ what, method, path, body, signal }: Call): Promise<string> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers: Record<string, string | number> = { ...this.headers };
-    if (payload !== undefined) {
-      headers['content-type'] = 'application/json';
-      headers['content-length'] = Buffer.byteLength(payload);
-    }
+    const headers: Record<string, string | number> =
+      payload === undefined
+        ? this.headers
+        : { ...this.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
     const requestOptions: RequestOptions = {
+      ...this.target,
       agent: this.agent,
-      protocol: this.base.protocol,
-      hostname: this.base.hostname.replace(/^\[|\]$/g, ''),
-      port: this.base.port || undefined,
       method,
-      path: `${this.base.pathname.replace(/\/+$/, '')}${path}`,
+      path: this.pathPrefix + path,
       headers,
       signal,
     };
