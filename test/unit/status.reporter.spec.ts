@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { Logger } from '@nestjs/common';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StatusReporter } from '../../src/status.reporter.js';
 import type { TenantManagerClient } from '../../src/tenant-manager.client.js';
 import { resolveTenancyOptions } from '../../src/tenancy-options.js';
@@ -39,6 +40,9 @@ const options = (overrides: Record<string, unknown> = {}) =>
   resolveTenancyOptions({ url: 'http://127.0.0.1:1', controllerName: 'c', initialBackoff: 5, maxBackoff: 20, ...overrides });
 
 describe('StatusReporter', () => {
+  // Failed writes are logged by design; keep the test output readable.
+  beforeAll(() => Logger.overrideLogger(false));
+  afterAll(() => Logger.overrideLogger(['log', 'error', 'warn', 'debug', 'verbose', 'fatal']));
   const reporters: StatusReporter[] = [];
   const telemetry = new Map<StatusReporter, TenancyTelemetry>();
   const writes = (reporter: StatusReporter) => telemetry.get(reporter)!.counters().statusWrites;
