@@ -3,21 +3,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { OnTenancyEvent, type TenancyEvent, type TenancyEventContext } from 'nestjs-tenancy';
 import { FakeTenantManager } from 'nestjs-tenancy/testing';
 import { TestApps } from '../support/tenancy-test-app.js';
+import { seededRandom } from '../support/seeded-random.js';
 import { waitFor } from '../support/wait-for.js';
 
 const CONTROLLER = 'chaos-controller';
 
-/** A small deterministic PRNG, so a failing run can be replayed from its seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('chaos (e2e)', () => {
   const apps = new TestApps();
@@ -29,7 +19,7 @@ describe('chaos (e2e)', () => {
 
   it('converges under random request and handler failures, keeping per-org order', async () => {
     const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 100_000);
-    const random = mulberry32(seed);
+    const random = seededRandom(seed);
     fake = new FakeTenantManager({ controllers: [CONTROLLER] });
     const url = await fake.start();
 

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventCursor } from '../../../src/event-cursor.js';
+import { seededRandom as seeded } from '../../support/seeded-random.js';
 
-/** Deterministic PRNG (mulberry32) so a failure can be replayed. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function shuffled<T>(items: readonly T[], random: () => number): T[] {
   const copy = [...items];
