@@ -7,7 +7,8 @@ export type WaitOutcome = 'settled' | 'expired' | 'aborted';
  */
 export function settleWithin(promise: Promise<unknown>, ms: number, signal?: AbortSignal): Promise<WaitOutcome> {
   if (signal?.aborted) return Promise.resolve('aborted');
-  if (ms <= 0) return Promise.race([promise.then(settled, settled), Promise.resolve<WaitOutcome>('expired')]);
+  // Even with no time left, an already-settled promise counts (it settles in a
+  // microtask, before a 0 ms timer fires).
   return new Promise<WaitOutcome>((resolve) => {
     const finish = (outcome: WaitOutcome) => {
       clearTimeout(timer);
@@ -15,7 +16,7 @@ export function settleWithin(promise: Promise<unknown>, ms: number, signal?: Abo
       resolve(outcome);
     };
     const onAbort = () => finish('aborted');
-    const timer = setTimeout(() => finish('expired'), ms);
+    const timer = setTimeout(() => finish('expired'), Math.max(ms, 0));
     signal?.addEventListener('abort', onAbort, { once: true });
     promise.then(
       () => finish('settled'),
@@ -29,4 +30,3 @@ export async function settledBy(promise: Promise<unknown>, deadline: number): Pr
   return (await settleWithin(promise, deadline - Date.now())) === 'settled';
 }
 
-const settled = (): WaitOutcome => 'settled';

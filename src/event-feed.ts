@@ -50,6 +50,10 @@ export class EventFeed {
   // Replayed events not started yet, per resource: a later snapshot replaces them
   // instead of queueing a second copy (snapshots describe state, not history).
   private readonly pendingSnapshot = new Map<string, QueuedEvent>();
+  // While a resync is being fetched: resources the poll loop queued meanwhile, with
+  // their event id. A snapshot older than such an event must not undo it (a stale
+  // "created" queued after a fresh "deleted" would recreate the resource).
+  private newerThanSnapshot?: Map<string, number>;
 
   constructor(
     private readonly options: ResolvedTenancyOptions,
@@ -81,14 +85,12 @@ export class EventFeed {
     onReady();
     while (!run.fetchAbort.signal.aborted) {
       // Backpressure: never hold more than maxQueuedEvents fetched-but-unfinished.
-      // The wait wakes every pollInterval so liveness sees a loop that is alive.
+      // Near the bound, wait for a tenth of it (at most a page) to free up rather
+      // than fetching one event per finished one.
       const room = this.options.maxQueuedEvents - run.queue.size;
-      if (room <= 0) {
-        this.lastAttemptAt = Date.now();
-        await Promise.race([
-          run.queue.whenBelow(this.options.maxQueuedEvents),
-          this.timers.sleep(this.options.pollInterval, run.fetchAbort.signal),
-        ]);
+      const minimum = Math.min(this.options.pollLimit, Math.max(1, Math.floor(this.options.maxQueuedEvents / 10)));
+      if (room < minimum) {
+        await this.waitForRoom(run, minimum);
         continue;
       }
       const limit = Math.min(this.options.pollLimit, room);
@@ -121,6 +123,21 @@ export class EventFeed {
     }
   }
 
+  /** Waits until `room` more events fit, waking every pollInterval so liveness sees the loop alive. */
+  private async waitForRoom(run: FeedRun, room: number): Promise<void> {
+    const resumeBelow = this.options.maxQueuedEvents - room + 1;
+    while (!run.fetchAbort.signal.aborted && run.queue.size >= resumeBelow) {
+      this.lastAttemptAt = Date.now();
+      // The sleep gets its own signal so it can be cancelled when the queue wins.
+      const wait = new AbortController();
+      const stop = () => wait.abort();
+      run.fetchAbort.signal.addEventListener('abort', stop, { once: true });
+      await Promise.race([run.queue.whenBelow(resumeBelow), this.timers.sleep(this.options.pollInterval, wait.signal)]);
+      run.fetchAbort.signal.removeEventListener('abort', stop);
+      wait.abort();
+    }
+  }
+
   /**
    * Fetches the snapshot until it succeeds or the run stops, and queues it. A
    * `replay` starts the cursor over at its lastEventId; a `resync` leaves it.
@@ -129,6 +146,20 @@ export class EventFeed {
     const started = Date.now();
     const fields = { controller: this.options.controllerName };
     this.logger.log(`[${this.options.controllerName}] ${replayStarted(what)}`, fields);
+    if (what === 'resync') this.newerThanSnapshot = new Map();
+    try {
+      return await this.fetchSnapshot(run, what, started, fields);
+    } finally {
+      this.newerThanSnapshot = undefined;
+    }
+  }
+
+  private async fetchSnapshot(
+    run: FeedRun,
+    what: 'replay' | 'resync',
+    started: number,
+    fields: Record<string, unknown>,
+  ): Promise<boolean> {
     for (;;) {
       if (run.fetchAbort.signal.aborted) return false;
       this.lastAttemptAt = Date.now();
@@ -181,7 +212,17 @@ export class EventFeed {
     for (const event of page.events) {
       // Types nobody handles are ignored entirely: no status rows for them.
       if (!this.registry.follows(event.resourceType)) continue;
-      if (replay && this.replacePending(event, onFinished)) continue;
+      const resource = `${event.resourceType}:${event.resourceId}`;
+      if (replay) {
+        const newer = this.newerThanSnapshot?.get(resource);
+        if (newer !== undefined && newer > page.lastEventId) {
+          onFinished?.(); // counted as handled: the newer event stands for it
+          continue;
+        }
+        if (this.replacePending(event, onFinished)) continue;
+      } else {
+        this.newerThanSnapshot?.set(resource, event.id);
+      }
       const payload: QueuedEvent = { event, replay, onFinished, started: false };
       const key = event.resourceType === ResourceType.Project ? (event.orgId ?? event.resourceId) : event.resourceId;
       run.queue.push(key, payload);

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { fullJitterBackoff } from './backoff.js';
 import { settledBy } from './deadline.js';
@@ -45,7 +46,8 @@ export class StatusReporter {
   private readonly idleWaiters: Array<() => void> = [];
   private closing = false;
   // Aborted by discard(): a replica that lost leadership must not write status.
-  private writes = new AbortController();
+  // Every request in flight listens on it: no listener limit.
+  private writes = unlimited(new AbortController());
 
   constructor(
     private readonly client: TenantManagerClient,
@@ -113,7 +115,7 @@ export class StatusReporter {
   /** Re-opens after close() or discard(), for a poller that is started again. */
   reopen(): void {
     this.closing = false;
-    if (this.writes.signal.aborted) this.writes = new AbortController();
+    if (this.writes.signal.aborted) this.writes = unlimited(new AbortController());
   }
 
   /**
@@ -189,4 +191,9 @@ export class StatusReporter {
       for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
   }
+}
+
+function unlimited(controller: AbortController): AbortController {
+  setMaxListeners(0, controller.signal);
+  return controller;
 }

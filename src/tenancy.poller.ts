@@ -290,7 +290,10 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
   /** An event left the queue. A later outcome for a resource supersedes its parked ones. */
   private finished(run: Run, payload: QueuedEvent): void {
     this.feed.finished(payload);
-    payload.onFinished?.();
+    // Once: a parked event that is woken and finishes again must not count twice.
+    const onFinished = payload.onFinished;
+    payload.onFinished = undefined;
+    onFinished?.();
     const { resourceType, resourceId } = payload.event;
     // Waking an older parked event after a newer one ran (e.g. a parked create
     // after the delete) would undo the newer state: keep only the newest per resource.

@@ -132,7 +132,8 @@ const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 // 100k replayed events with class-validator alone took ~0.9 s (bench S6).
 // class-validator's IsUUID() ('all': versions 1-8, RFC variant), minus its nil/max special cases.
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
-const UTC_TIMESTAMP = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?Z$/;
+// Years 1000-9999 only: validator.js rejects earlier ones (Go's zero time, 0001-01-01).
+const UTC_TIMESTAMP = /^([1-9]\d{3}-\d{2}-\d{2})T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?Z$/;
 
 function obviouslyValid(raw: Record<string, unknown>): boolean {
   const { id, eventType, resourceType, resourceId, resourceName, orgId, orgName, folderId, createdAt } = raw;

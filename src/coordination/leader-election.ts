@@ -23,6 +23,9 @@ export interface LeadershipCallbacks {
 export class LeaderElection {
   private leading = false;
   private running = false;
+  // Each start() begins a new generation: a call that returns for an older one
+  // (after stop() gave up waiting for it) must not make this replica the leader.
+  private generation = 0;
   private stopRequested = false;
   private timer?: NodeJS.Timeout;
   // Fires renewDeadline after the start of the last successful acquire/renew, even
@@ -61,7 +64,8 @@ export class LeaderElection {
     if (this.running) return;
     this.running = true;
     this.stopRequested = false;
-    this.loop = this.run();
+    this.generation += 1;
+    this.loop = this.run(this.generation);
   }
 
   /**
@@ -81,6 +85,7 @@ export class LeaderElection {
     if ((await settleWithin(this.loop ?? Promise.resolve(), this.renewDeadline)) === 'expired') {
       this.logger.warn(`[${this.controller}] ${coordinatorCallHung('acquire/renew', this.renewDeadline)}`, this.fields());
     }
+    this.generation += 1; // whatever the abandoned call returns now is stale
     await this.losing;
     clearTimeout(this.deadlineTimer);
     if (!this.leading) return;
@@ -99,14 +104,15 @@ export class LeaderElection {
     }
   }
 
-  private async run(): Promise<void> {
-    while (this.running) {
+  private async run(generation: number): Promise<void> {
+    const current = () => this.running && generation === this.generation;
+    while (current()) {
       await this.losing;
-      if (!this.running) return;
+      if (!current()) return;
       this.lastAttemptAt = Date.now();
       if (this.leading) await this.renewOnce();
-      else await this.acquireOnce();
-      if (!this.running) return;
+      else await this.acquireOnce(generation);
+      if (!current()) return;
       await new Promise<void>((resolve) => {
         this.wake = resolve;
         this.timer = setTimeout(resolve, this.retryPeriod);
@@ -114,7 +120,7 @@ export class LeaderElection {
     }
   }
 
-  private async acquireOnce(): Promise<void> {
+  private async acquireOnce(generation: number): Promise<void> {
     const attemptStarted = Date.now();
     let won = false;
     try {
@@ -123,6 +129,12 @@ export class LeaderElection {
       this.logger.debug(`[${this.controller}] leadership acquire failed: ${(error as Error).message}`, this.fields());
     }
     if (!won) return;
+    if (generation !== this.generation) {
+      // stop() stopped waiting for this call: hand the lease straight back, unless
+      // a newer generation already leads with it (same identity, same lease).
+      if (!this.leading) await this.coordinator.release().catch(() => undefined);
+      return;
+    }
     this.leading = true;
     // Won while shutting down: keep the flag so stop() releases the lease, start nothing.
     if (this.stopRequested || !this.running) return;

@@ -245,10 +245,19 @@ describe('org ordering, concurrency and failures (e2e)', () => {
     await waitFor(() => tm.fake.requests.filter(isPoll).length >= 3);
     const polls = () => tm.fake.requests.filter(isPoll).map((r) => `${r.query.after}/${r.query.limit}`);
     // 20 + 20 + 10 = 50 queued behind the shut gate, and no fourth poll: the bound holds.
+    await waitFor(() => poller.getStatus().queued + poller.getStatus().inFlight === 50);
+    // Let the backpressured loop wake a few times (it stamps each wake) without fetching.
+    const since = poller.getStatus().lastPollAttemptAt!.getTime();
+    await waitFor(() => poller.getStatus().lastPollAttemptAt!.getTime() >= since + 60);
     expect(polls()).toEqual(['0/20', '20/20', '40/10']);
     release();
     await waitFor(() => app.get(Gated).handled === 200, { timeout: 10_000 });
     await poller.whenIdle();
+    // Once room opens up, polling resumes in chunks of at least a tenth of the bound
+    // (5 here), never one fetch per finished event.
+    const laterLimits = tm.fake.requests.filter(isPoll).slice(3).map((r) => Number(r.query.limit));
+    expect(laterLimits.length).toBeGreaterThan(0);
+    expect(Math.min(...laterLimits)).toBeGreaterThanOrEqual(5);
     expect(poller.lastEventId).toBe(200);
   });
 

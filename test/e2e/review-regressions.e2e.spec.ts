@@ -189,4 +189,51 @@ describe('review regressions (e2e)', () => {
     await waitFor(() => poller.phase === 'standby' && poller.isAlive());
     expect(poller.isReady()).toBe(false);
   });
+
+  it('a resync snapshot older than a delete handled meanwhile does not recreate the resource', async () => {
+    const calls: string[] = [];
+    @Injectable()
+    class Recorder {
+      @OnTenancyEvent('project', '*')
+      handle(event: TenancyEvent): void {
+        calls.push(`${event.eventType}:${event.resourceName}`);
+      }
+    }
+    tm.fake.createOrg('a');
+    const project = tm.fake.createProject('a', 'p');
+    const { poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER }, [Recorder]);
+    await poller.whenIdle();
+    // A snapshot taken now (p active), delivered only after p's delete was handled.
+    const stale = await (await fetch(`${tm.url}/v1/events?controller=${CONTROLLER}&replay=true`)).text();
+    tm.fake.failNext(1, { status: 200, body: stale, match: isReplay });
+    tm.fake.delay(400, isReplay, 1);
+    const resyncing = poller.resync();
+    tm.fake.deleteProject('a', 'p');
+    await waitFor(() => calls.includes('deleted:p'));
+    await resyncing;
+    await poller.whenIdle();
+    expect(calls).toEqual(['created:p', 'deleted:p']);
+    expect(tm.fake.statusOf(CONTROLLER, 'project', project.id)).toBeUndefined();
+  });
+
+  it('a parked replayed event that is woken counts once toward replay progress', async () => {
+    let refuse = true;
+    @Injectable()
+    class Once {
+      @OnTenancyEvent('org', 'created')
+      handle(event: TenancyEvent): void {
+        if (refuse && event.resourceName === 'bad') throw new TenancyTerminalError('not yet');
+      }
+    }
+    tm.fake.createOrg('bad');
+    tm.fake.createOrg('good');
+    tm.fake.createOrg('later');
+    const { poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER }, [Once]);
+    await poller.whenIdle();
+    expect(poller.getStatus().replay).toMatchObject({ total: 3, handled: 3 });
+    refuse = false;
+    expect(poller.retry()).toBe(1);
+    await poller.whenIdle();
+    expect(poller.getStatus().replay).toMatchObject({ total: 3, handled: 3 });
+  });
 });

@@ -123,3 +123,35 @@ describe('LeaderElection', () => {
     expect(events[1]).toBe('lost: the coordinator reported the leadership lost');
   });
 });
+
+describe('LeaderElection generations', () => {
+  it('releases a lease whose acquire returns after stop() stopped waiting, and a restart still gets elected', async () => {
+    let grant!: (won: boolean) => void;
+    let calls = 0;
+    const c = coordinator({
+      renewDeadline: 100,
+      acquire: () => {
+        calls += 1;
+        return calls === 1 ? new Promise<boolean>((resolve) => (grant = resolve)) : Promise.resolve(true);
+      },
+    });
+    const events: string[] = [];
+    const e = new LeaderElection(
+      c,
+      { elected: () => events.push('elected'), lost: async () => {} },
+      quiet,
+      'ctl',
+    );
+    e.start();
+    await waitFor(() => grant !== undefined);
+    await e.stop(async () => {}); // gives up on the hung acquire after renewDeadline
+    grant(true); // the API granted the lease after all
+    await waitFor(() => c.released === 1);
+    expect(e.isLeader).toBe(false);
+    e.start();
+    await waitFor(() => events.includes('elected'));
+    expect(e.isLeader).toBe(true);
+    await e.stop(async () => {});
+    expect(c.released).toBe(2);
+  });
+});

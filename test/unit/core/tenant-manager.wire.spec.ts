@@ -299,6 +299,7 @@ describe('decodeEventsPage fast path agrees with class-validator', () => {
     ['an offset timestamp', { createdAt: '2026-05-15T10:00:00+02:00' }, true],
     ['nanoseconds', { createdAt: '2026-05-15T10:00:00.123456789Z' }, true],
     ['no time', { createdAt: '2026-05-15' }, true],
+    ["Go's zero time (year 1)", { createdAt: '0001-01-01T00:00:00Z' }, false],
     ['a float id', { id: 7.5 }, false],
     ['a numeric name', { resourceName: 5 }, false],
     ['a bad orgId', { orgId: 'x' }, false],
