@@ -70,7 +70,7 @@ export class EventFeed {
   /** An item left the queue (done or parked): it no longer stands for its resource's snapshot. */
   finished(payload: QueuedEvent): void {
     if (!payload.replay) this.cursor.finished(payload.event.id);
-    const key = snapshotKey(payload);
+    const key = payload.event.resourceId;
     if (this.pendingSnapshot.get(key) === payload) this.pendingSnapshot.delete(key);
   }
 
@@ -212,7 +212,8 @@ export class EventFeed {
     for (const event of page.events) {
       // Types nobody handles are ignored entirely: no status rows for them.
       if (!this.registry.follows(event.resourceType)) continue;
-      const resource = `${event.resourceType}:${event.resourceId}`;
+      // Keyed by the resource's UUID alone (unique across types): no key string per event.
+      const resource = event.resourceId;
       if (replay) {
         const newer = this.newerThanSnapshot?.get(resource);
         if (newer !== undefined && newer > page.lastEventId) {
@@ -226,7 +227,7 @@ export class EventFeed {
       const payload: QueuedEvent = { event, replay, onFinished, started: false };
       const key = event.resourceType === ResourceType.Project ? (event.orgId ?? event.resourceId) : event.resourceId;
       run.queue.push(key, payload);
-      if (replay) this.pendingSnapshot.set(snapshotKey(payload), payload);
+      if (replay) this.pendingSnapshot.set(event.resourceId, payload);
       else ids.push(event.id);
     }
     return ids;
@@ -234,8 +235,8 @@ export class EventFeed {
 
   /** A replayed event whose resource still waits in the queue from an earlier snapshot updates it in place. */
   private replacePending(event: QueuedEvent['event'], onFinished?: () => void): boolean {
-    const pending = this.pendingSnapshot.get(`${event.resourceType}:${event.resourceId}`);
-    if (!pending || pending.started) return false;
+    const pending = this.pendingSnapshot.get(event.resourceId);
+    if (!pending || pending.started || pending.event.resourceType !== event.resourceType) return false;
     pending.event = event;
     const earlier = pending.onFinished;
     pending.onFinished = earlier && onFinished ? () => (earlier(), onFinished()) : (earlier ?? onFinished);
@@ -260,7 +261,3 @@ export class EventFeed {
 
 /** A page held back because of invalid events (see acceptInvalid). */
 class InvalidEventsError extends TenantManagerRequestError {}
-
-function snapshotKey(payload: QueuedEvent): string {
-  return `${payload.event.resourceType}:${payload.event.resourceId}`;
-}
