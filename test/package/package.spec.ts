@@ -8,12 +8,13 @@
 // parallel workers, and `npm run build` starts by deleting it.
 //
 // Set NESTJS_TENANCY_KEEP_PKG_TMP=1 to keep the temporary directories for debugging.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../support/wait-for.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -331,6 +332,37 @@ describe('the published package', () => {
       for (const bin of bins) {
         const help = await runOk(`${bin} --help`, join(dir, 'node_modules', '.bin', bin), ['--help'], dir, SCRIPT_TIMEOUT_MS);
         expect(help.stdout).toContain(bin);
+      }
+    });
+
+    it('runs the emulator: bad arguments exit 2; it serves, then stops cleanly on SIGINT', SLOW, async () => {
+      const emulator = join(dir, 'node_modules', '.bin', 'nestjs-tenancy-emulator');
+      const bad = await run(emulator, ['--port', 'eighty'], dir, SCRIPT_TIMEOUT_MS);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('--port');
+
+      const child = spawn(emulator, ['--port', '0', '--seed', 'demo', '--controllers', 'pkg-controller'], {
+        cwd: dir,
+        env: childEnv(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      try {
+        let output = '';
+        child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+        const listening = () => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+        await waitFor(() => listening() !== undefined || child.exitCode !== null, {
+          timeout: SCRIPT_TIMEOUT_MS,
+          message: 'the emulator to print its URL',
+        });
+        const url = listening();
+        expect(url, `emulator output: ${output}`).toBeDefined();
+        const orgs = (await (await fetch(`${url}/v1/orgs`)).json()) as Array<{ name: string }>;
+        expect(orgs.map((org) => org.name)).toEqual(['demo']);
+        child.kill('SIGINT');
+        expect(await exited).toBe(0);
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL');
       }
     });
 
