@@ -112,12 +112,8 @@ async function runLibrary(job: ClientJob): Promise<ClientResult> {
     snapshotAt: readyAt,
     finishedAt,
     bootstrapMs,
-    handlerCalls: behaviour.calls,
-    handlerSuccesses: behaviour.successes,
-    handlerFailures: behaviour.failures,
+    ...handlerFields(behaviour),
     reportedErrors,
-    firstCalls: behaviour.firstCalls,
-    successes: behaviour.successLog,
     ...measured,
   };
 }
@@ -174,12 +170,8 @@ async function runBaseline(job: ClientJob): Promise<ClientResult> {
     snapshotAt,
     finishedAt,
     bootstrapMs: 0,
-    handlerCalls: behaviour.calls,
-    handlerSuccesses: behaviour.successes,
-    handlerFailures: behaviour.failures,
+    ...handlerFields(behaviour),
     reportedErrors,
-    firstCalls: behaviour.firstCalls,
-    successes: behaviour.successLog,
     ...measured,
   };
 }
@@ -191,3 +183,14 @@ peer.handle('exit', () => {
   return null;
 });
 peer.emit('started');
+
+/** What both clients report about their handlers. */
+function handlerFields(behaviour: HandlerBehaviour) {
+  return {
+    handlerCalls: behaviour.calls,
+    handlerSuccesses: behaviour.successes,
+    handlerFailures: behaviour.failures,
+    firstCalls: behaviour.firstCalls,
+    successes: behaviour.successLog,
+  };
+}

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
-import { OnTenancyEvent, TenancyEvent, type TenancyEventContext } from 'nestjs-tenancy';
+import { OnTenancyEvent, TenancyEvent, type TenancyEventContext, TenancyHandlerError } from 'nestjs-tenancy';
 import type { FakeTenantManager } from 'nestjs-tenancy/testing';
 import { useFakeTenantManager } from '../support/fake-tenant-manager.harness.js';
 import { waitFor } from '../support/wait-for.js';
@@ -83,15 +83,26 @@ describe('status lifecycle (e2e)', () => {
     tm.fake.createOrg('acme');
     const project = tm.fake.createProject('acme', 'web');
     const errors: string[] = [];
+    const reported: unknown[] = [];
     // Configured before start: the replay must already see the failure.
     const handler = new ProjectHandler();
     handler.failing.add('web');
     const { poller } = await apps.start(
-      { url: tm.url, controllerName: CONTROLLER, onError: (_e, message) => errors.push(message) },
+      {
+        url: tm.url,
+        controllerName: CONTROLLER,
+        onError: (error, message) => {
+          reported.push(error);
+          errors.push(message);
+        },
+      },
       [{ provide: ProjectHandler, useValue: handler }],
     );
     await waitFor(() => tm.fake.statusOf(CONTROLLER, 'project', project.id)?.status === 'error');
     expect(tm.fake.statusOf(CONTROLLER, 'project', project.id)?.message).toBe('ProjectHandler#handle: cannot provision web');
+    // onError gets a typed error naming the failed handlers and whether it was terminal.
+    expect(reported[0]).toBeInstanceOf(TenancyHandlerError);
+    expect(reported[0]).toMatchObject({ handlers: ['ProjectHandler#handle'], terminal: false });
     expect(errors.some((m) => m.includes('ProjectHandler#handle: cannot provision web') && m.includes('attempt 1'))).toBe(
       true,
     );
