@@ -8,7 +8,7 @@
  *             does not wait for `in_progress`; this also skips waiting for the final
  *             `completed` / DELETE / `error`). The reporter still orders them per
  *             resource and `whenIdle()` still waits for them. Wraps
- *             `StatusReporter#report(resourceType, resourceId, wanted)`.
+ *             `StatusWriter#report(resourceType, resourceId, wanted)`.
  *
  * (Earlier experiments are now what the library does: node:http instead of axios,
  * hand-written event checks before class-validator, not waiting for `in_progress`,
@@ -34,12 +34,12 @@ export async function applyExperiments(names: readonly string[]): Promise<void> 
 }
 
 async function patchStatusWaits(): Promise<void> {
-  const { StatusReporter } = (await import(dist('status.reporter.js'))) as { StatusReporter: { prototype: Record<string, unknown> } };
-  const proto = StatusReporter.prototype;
+  const { StatusWriter } = (await import(dist('status.reporter.js'))) as { StatusWriter: { prototype: Record<string, unknown> } };
+  const proto = StatusWriter.prototype;
   const original = proto['report'];
   // Fail loudly if src/ renamed or reshaped it, rather than measuring nothing.
   if (typeof original !== 'function' || original.length !== 3) {
-    throw new Error('experiments: StatusReporter#report(resourceType, resourceId, wanted) not found in dist/status.reporter.js');
+    throw new Error('experiments: StatusWriter#report(resourceType, resourceId, wanted) not found in dist/status.reporter.js');
   }
   const report = original as Report;
   proto['report'] = function patchedReport(this: unknown, resourceType: string, resourceId: string, wanted: WantedStatus) {

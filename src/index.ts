@@ -15,9 +15,13 @@ export {
   type TenancyEventInit,
 } from './tenancy-event.js';
 export { TenancyPoller } from './tenancy.poller.js';
-export type { TenancyEventIssue, TenancyPollerPhase, TenancyStatus } from './tenancy-status.js';
-export type { TenancyCounters } from './tenancy.telemetry.js';
-export type { ReplayProgressSnapshot } from './replay.progress.js';
+export type {
+  ReplayProgressSnapshot,
+  TenancyCounters,
+  TenancyEventIssue,
+  TenancyPollerPhase,
+  TenancyStatus,
+} from './tenancy-status.js';
 export {
   TenancyConfigurationError,
   TenancyError,

@@ -1,7 +1,4 @@
-import type { QueueItem } from './org-ordering.queue.js';
-import type { ReplayProgressSnapshot } from './replay.progress.js';
-import type { QueuedEvent } from './tenancy-event.processor.js';
-import type { TenancyCounters } from './tenancy.telemetry.js';
+// Public types of `TenancyPoller.getStatus()`: a leaf, imports nothing of the engine.
 
 /** Where the poller is in its life; `standby`: a coordinated replica that is not the leader. */
 export type TenancyPollerPhase = 'idle' | 'standby' | 'replaying' | 'polling' | 'stopping' | 'stopped';
@@ -50,17 +47,19 @@ export interface TenancyStatus {
   readonly counters: TenancyCounters;
 }
 
-/** The public view of a queued event that is failing or parked. */
-export function toEventIssue(item: QueueItem<QueuedEvent>, attempts: number): TenancyEventIssue {
-  const { event, replay, lastError } = item.payload;
-  return {
-    eventId: event.id,
-    eventType: event.eventType,
-    resourceType: event.resourceType,
-    resourceId: event.resourceId,
-    resourceName: event.resourceName,
-    replay,
-    attempts,
-    lastError: lastError ?? null,
-  };
+/** Counters since the module started; part of `TenancyPoller.getStatus()`. */
+export interface TenancyCounters {
+  /** Attempts by `"<resourceType>/<eventType>/<result>"`, e.g. `"project/created/success"`. */
+  readonly events: Record<string, number>;
+  readonly retries: number;
+  readonly statusWrites: { readonly ok: number; readonly failed: number };
+  readonly polls: { readonly ok: number; readonly failed: number };
+}
+
+/** Progress of one replay snapshot through the queue. */
+export interface ReplayProgressSnapshot {
+  readonly total: number;
+  readonly handled: number;
+  readonly startedAt: Date;
+  readonly finishedAt: Date | null;
 }

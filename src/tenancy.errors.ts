@@ -1,3 +1,5 @@
+import { describeThrown } from './tenancy.messages.js';
+
 /** Base class of every error this library throws or reports. */
 export class TenancyError extends Error {
   override readonly name: string = 'TenancyError';
@@ -46,12 +48,11 @@ export class TenancyHandlerError extends TenancyError {
 
 /** Turns anything thrown into an Error, keeping the original as `cause`. */
 export function toError(thrown: unknown): Error {
-  if (thrown instanceof Error) return thrown;
-  let text: string;
   try {
-    text = typeof thrown === 'string' ? thrown : JSON.stringify(thrown) ?? String(thrown);
+    // An Error whose message getter throws is as unusable as a non-Error.
+    if (thrown instanceof Error && typeof thrown.message === 'string') return thrown;
   } catch {
-    text = String(thrown);
+    // revoked proxy or throwing getter: described below
   }
-  return new TenancyError(`non-Error thrown: ${text}`, { cause: thrown });
+  return new TenancyError(`non-Error thrown: ${describeThrown(thrown)}`, { cause: thrown });
 }

@@ -50,14 +50,81 @@ export function describeValue(value: unknown): string {
 }
 
 export function safeJson(value: unknown, max = 2_000): string {
-  let text: string;
+  let text: string | undefined;
   try {
-    text = JSON.stringify(value) ?? String(value);
+    text = JSON.stringify(value);
   } catch {
-    text = String(value);
+    // cyclic, throwing toJSON or getter, revoked proxy: describe it another way
   }
+  if (typeof text !== 'string') return describeThrown(value, max);
+  return clip(text, max);
+}
+
+/**
+ * Describes any value without ever throwing: throwing getters, `toString`,
+ * `toJSON` or `Symbol.toPrimitive`, revoked proxies, null-prototype and cyclic
+ * objects all get a text. Used for whatever a handler or callback throws.
+ */
+export function describeThrown(value: unknown, max = 2_000): string {
+  try {
+    if (value === undefined || value === null) return String(value);
+    switch (typeof value) {
+      case 'string':
+        return clip(value, max);
+      case 'number':
+      case 'boolean':
+      case 'bigint':
+        return String(value);
+      case 'symbol':
+        return value.toString();
+      case 'function':
+        return `function ${readName(value) || '(anonymous)'}`;
+    }
+    if (isErrorLike(value)) {
+      const message = (value as Error).message;
+      const name = readName(value) || 'Error';
+      if (typeof message === 'string') return clip(message === '' ? name : `${name}: ${message}`, max);
+    }
+  } catch {
+    // a getter or trap threw: fall through to the generic renderings
+  }
+  try {
+    const json = JSON.stringify(value);
+    if (typeof json === 'string') return clip(json, max);
+  } catch {
+    // not serialisable
+  }
+  try {
+    const text = String(value);
+    if (typeof text === 'string') return clip(text, max);
+  } catch {
+    // no usable toString either
+  }
+  return 'a value that cannot be described (its accessors throw)';
+}
+
+function isErrorLike(value: unknown): boolean {
+  try {
+    return value instanceof Error;
+  } catch {
+    return false; // revoked proxy
+  }
+}
+
+function readName(value: unknown): string {
+  try {
+    const name = (value as { name?: unknown }).name;
+    return typeof name === 'string' ? name : '';
+  } catch {
+    return '';
+  }
+}
+
+function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
+
+export const onErrorThrew = (thrown: string): string => `onError callback threw: ${thrown}`;
 
 export const lastEventIdBehindCursor = (after: number, lastEventId: number): string =>
   `Tenant Manager poll after ${after}: malformed response: lastEventId ${lastEventId} is behind the cursor`;

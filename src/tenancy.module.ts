@@ -1,17 +1,19 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { StatusReporter } from './status.reporter.js';
-import { TenantManagerClient } from './tenant-manager.client.js';
-import { TenancyEventDispatcher } from './tenancy-event.dispatcher.js';
-import { TenancyEventProcessor } from './tenancy-event.processor.js';
-import { TenancyHandlerRegistry } from './tenancy-handler.registry.js';
-import { TenancyMetadataAccessor } from './tenancy-metadata.accessor.js';
+import { StatusWriter } from './tenant-manager/status-writer.js';
+import { TenantManagerClient } from './tenant-manager/tenant-manager.client.js';
+import { HandlerInvoker } from './dispatch/handler-invoker.js';
+import { AttemptRunner } from './dispatch/attempt-runner.js';
+import { TenancyHandlerRegistry } from './discovery/tenancy-handler.registry.js';
+import { TenancyMetadataAccessor } from './discovery/tenancy-metadata.accessor.js';
 import { TENANCY_RESOLVED_OPTIONS } from './tenancy.constants.js';
-import { TenancyExplorer } from './tenancy.explorer.js';
+import { TenancyExplorer } from './discovery/tenancy.explorer.js';
 import { ConfigurableTenancyModule, TENANCY_MODULE_OPTIONS } from './tenancy.module-definition.js';
 import { TenancyPoller } from './tenancy.poller.js';
-import { TenancyTelemetry } from './tenancy.telemetry.js';
-import { resolveTenancyOptions, type TenancyModuleOptions } from './tenancy-options.js';
+import { TenancyLogger } from './telemetry/tenancy-logger.js';
+import { TenancyTelemetry } from './telemetry/tenancy.telemetry.js';
+import { resolveTenancyOptions } from './tenancy-options.resolver.js';
+import type { TenancyModuleOptions } from './tenancy-options.js';
 
 /**
  * Follows the Tenant Manager and dispatches its events to `@OnTenancyEvent` methods.
@@ -34,10 +36,11 @@ import { resolveTenancyOptions, type TenancyModuleOptions } from './tenancy-opti
     TenancyHandlerRegistry,
     TenancyExplorer,
     TenantManagerClient,
-    StatusReporter,
-    TenancyEventDispatcher,
-    TenancyEventProcessor,
+    StatusWriter,
+    HandlerInvoker,
+    AttemptRunner,
     TenancyTelemetry,
+    TenancyLogger,
     TenancyPoller,
   ],
   exports: [TenancyPoller],

@@ -2,28 +2,28 @@ import {
   type BeforeApplicationShutdown,
   Inject,
   Injectable,
-  Logger,
   type OnApplicationBootstrap,
   Optional,
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { createCoordinator } from './coordination/create-coordinator.js';
 import { LeaderElection } from './coordination/leader-election.js';
-import { settledBy } from './deadline.js';
-import { EventFeed } from './event-feed.js';
-import { reportFailure } from './failure.reporter.js';
-import { OrgOrderingQueue } from './org-ordering.queue.js';
-import { PollTimers } from './poll.timers.js';
-import { StatusReporter } from './status.reporter.js';
-import { TenantManagerClient } from './tenant-manager.client.js';
-import { TenancyEventProcessor, type ProcessingRun, type QueuedEvent } from './tenancy-event.processor.js';
-import { TenancyHandlerRegistry } from './tenancy-handler.registry.js';
-import { toEventIssue, type TenancyPollerPhase, type TenancyStatus } from './tenancy-status.js';
-import { LOG_CONTEXT, TENANCY_RESOLVED_OPTIONS } from './tenancy.constants.js';
+import { settledBy } from './common/deadline.js';
+import { EventFeed } from './run/event-feed.js';
+import { KeyedWorkQueue } from './dispatch/keyed-work-queue.js';
+import { PollTimers } from './run/poll-timers.js';
+import { StatusWriter } from './tenant-manager/status-writer.js';
+import { TenantManagerClient } from './tenant-manager/tenant-manager.client.js';
+import { AttemptRunner, type ProcessingRun, type QueuedEvent } from './dispatch/attempt-runner.js';
+import { TenancyHandlerRegistry } from './discovery/tenancy-handler.registry.js';
+import { toEventIssue } from './run/event-issue.js';
+import type { TenancyPollerPhase, TenancyStatus } from './tenancy-status.js';
+import { TENANCY_RESOLVED_OPTIONS } from './tenancy.constants.js';
 import { toError } from './tenancy.errors.js';
 import { handlersStillRunning, resyncSkipped, statusWritesUnsent } from './tenancy.messages.js';
-import type { GaugeState } from './tenancy.prometheus.js';
-import { TenancyTelemetry } from './tenancy.telemetry.js';
+import type { GaugeState } from './telemetry/tenancy.prometheus.js';
+import { TenancyLogger } from './telemetry/tenancy-logger.js';
+import { TenancyTelemetry } from './telemetry/tenancy.telemetry.js';
 import type { ResolvedTenancyOptions } from './tenancy-options.js';
 import type { TenancyEvent } from './tenancy-event.js';
 
@@ -33,7 +33,7 @@ export type { TenancyPollerPhase } from './tenancy-status.js';
 interface Run extends ProcessingRun {
   readonly handlerAbort: AbortController;
   readonly fetchAbort: AbortController;
-  readonly queue: OrgOrderingQueue<QueuedEvent>;
+  readonly queue: KeyedWorkQueue<QueuedEvent>;
   closed: boolean;
   loop?: Promise<void>;
   resyncing?: Promise<void>;
@@ -52,7 +52,6 @@ const MIN_STATUS_FLUSH = 1_000;
  */
 @Injectable()
 export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger(LOG_CONTEXT);
   private readonly timers: PollTimers;
   private readonly feed: EventFeed;
   private readonly election?: LeaderElection;
@@ -66,9 +65,10 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
     @Inject(TENANCY_RESOLVED_OPTIONS) private readonly options: ResolvedTenancyOptions,
     client: TenantManagerClient,
     registry: TenancyHandlerRegistry,
-    private readonly processor: TenancyEventProcessor,
-    private readonly status: StatusReporter,
+    private readonly processor: AttemptRunner,
+    private readonly status: StatusWriter,
     private readonly telemetry: TenancyTelemetry,
+    private readonly logger: TenancyLogger,
     // When the host app runs ScheduleModule.forRoot(), our timers are registered
     // there (visible next to the host's own jobs); otherwise plain timers.
     @Optional() schedulerRegistry?: SchedulerRegistry,
@@ -80,7 +80,6 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
         createCoordinator(options.coordination),
         { elected: () => this.startRun(), lost: (reason) => this.abandonRun(reason) },
         this.logger,
-        options.controllerName,
       );
     }
     telemetry.bindGauges(() => this.gaugeState());
@@ -241,7 +240,7 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
     if (!this.ready) return this.whenReady();
     if (run.queue.size >= this.options.maxQueuedEvents) {
       this.logger.warn(
-        `[${this.options.controllerName}] ${resyncSkipped(run.queue.size, this.options.maxQueuedEvents)}`,
+        resyncSkipped(run.queue.size, this.options.maxQueuedEvents),
       );
       return Promise.resolve();
     }
@@ -266,7 +265,7 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
       fetchAbort: new AbortController(),
       shutdown: handlerAbort.signal,
       closed: false,
-      queue: new OrgOrderingQueue<QueuedEvent>(
+      queue: new KeyedWorkQueue<QueuedEvent>(
         this.options,
         (item) => this.processor.process(item, run),
         (item) => this.finished(run, item.payload),
@@ -283,7 +282,7 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
       })
       .catch((error: unknown) => {
         // follow() handles its own failures; anything here is a bug, never a crash.
-        reportFailure(this.logger, this.options, toError(error), `poller loop crashed: ${toError(error).message}`);
+        this.logger.failure(toError(error), `poller loop crashed: ${toError(error).message}`);
       });
   }
 
@@ -317,14 +316,14 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
     run.queue.stop();
     if (!(await settledBy(run.queue.whenNoneInFlight(), deadline))) {
       this.logger.warn(
-        `[${this.options.controllerName}] ${handlersStillRunning(run.queue.inFlight, this.options.shutdownTimeout)}`,
+        handlersStillRunning(run.queue.inFlight, this.options.shutdownTimeout),
       );
       run.handlerAbort.abort(new Error('application shutting down'));
       await settledBy(run.queue.whenNoneInFlight(), Date.now() + 1_000);
     }
     run.closed = true;
     const unsent = await this.status.close(Math.max(deadline, Date.now() + MIN_STATUS_FLUSH));
-    if (unsent > 0) this.logger.warn(`[${this.options.controllerName}] ${statusWritesUnsent(unsent)}`);
+    if (unsent > 0) this.logger.warn(statusWritesUnsent(unsent));
     await settledBy(run.loop ?? Promise.resolve(), Date.now() + 1_000);
     this.timers.clearAll();
   }

@@ -1,4 +1,4 @@
-import { KubernetesLeaseCoordinator } from './kubernetes-lease.coordinator.js';
+import { KubernetesLeaseCoordinator } from './kubernetes-lease/kubernetes-lease.coordinator.js';
 import type { TenancyCoordinationOptions, TenancyCoordinator } from './tenancy-coordinator.js';
 
 /** The coordinator an option names: the built-in Kubernetes Lease, or the user's own. */

@@ -1,5 +1,5 @@
-import type { Logger } from '@nestjs/common';
-import { settleWithin } from '../deadline.js';
+import type { LogFields, TenancyLogger } from '../telemetry/tenancy-logger.js';
+import { settleWithin } from '../common/deadline.js';
 import { coordinatorCallHung } from '../tenancy.messages.js';
 import type { TenancyCoordinator } from './tenancy-coordinator.js';
 
@@ -42,8 +42,7 @@ export class LeaderElection {
   constructor(
     private readonly coordinator: TenancyCoordinator,
     private readonly callbacks: LeadershipCallbacks,
-    private readonly logger: Logger,
-    private readonly controller: string,
+    private readonly logger: TenancyLogger,
   ) {
     this.retryPeriod = coordinator.retryPeriod ?? DEFAULT_RETRY_PERIOD;
     this.renewDeadline = coordinator.renewDeadline ?? DEFAULT_RENEW_DEADLINE;
@@ -83,7 +82,7 @@ export class LeaderElection {
     // A coordinator call may hang (custom implementations need not time out):
     // shutdown waits for it at most renewDeadline.
     if ((await settleWithin(this.loop ?? Promise.resolve(), this.renewDeadline)) === 'expired') {
-      this.logger.warn(`[${this.controller}] ${coordinatorCallHung('acquire/renew', this.renewDeadline)}`, this.fields());
+      this.logger.warn(`${coordinatorCallHung('acquire/renew', this.renewDeadline)}`, this.fields());
     }
     this.generation += 1; // whatever the abandoned call returns now is stale
     await this.losing;
@@ -93,14 +92,14 @@ export class LeaderElection {
     const release = this.coordinator.release();
     const outcome = await settleWithin(release, this.renewDeadline);
     if (outcome === 'expired') {
-      this.logger.warn(`[${this.controller}] ${coordinatorCallHung('release', this.renewDeadline)}`, this.fields());
+      this.logger.warn(`${coordinatorCallHung('release', this.renewDeadline)}`, this.fields());
       return;
     }
     try {
       await release;
-      this.logger.log(`[${this.controller}] released leadership (${this.identity})`, this.fields());
+      this.logger.log(`released leadership (${this.identity})`, this.fields());
     } catch (error) {
-      this.logger.warn(`[${this.controller}] could not release leadership: ${(error as Error).message}`, this.fields());
+      this.logger.warn(`could not release leadership: ${(error as Error).message}`, this.fields());
     }
   }
 
@@ -126,7 +125,7 @@ export class LeaderElection {
     try {
       won = await this.coordinator.acquire();
     } catch (error) {
-      this.logger.debug(`[${this.controller}] leadership acquire failed: ${(error as Error).message}`, this.fields());
+      this.logger.debug(`leadership acquire failed: ${(error as Error).message}`, this.fields());
     }
     if (!won) return;
     if (generation !== this.generation) {
@@ -140,7 +139,7 @@ export class LeaderElection {
     if (this.stopRequested || !this.running) return;
     this.renewedAt(attemptStarted);
     if (!this.leading) return;
-    this.logger.log(`[${this.controller}] became the leader (${this.identity})`, this.fields());
+    this.logger.log(`became the leader (${this.identity})`, this.fields());
     this.callbacks.elected();
   }
 
@@ -158,7 +157,7 @@ export class LeaderElection {
       this.renewedAt(attemptStarted);
       return;
     }
-    this.logger.debug(`[${this.controller}] leadership renew failed (${why}); retrying`, this.fields());
+    this.logger.debug(`leadership renew failed (${why}); retrying`, this.fields());
   }
 
   /** Counts the lease as extended from when the attempt started, the safe side. */
@@ -175,7 +174,7 @@ export class LeaderElection {
     clearTimeout(this.deadlineTimer);
     this.losing ??= (async () => {
       this.leading = false;
-      this.logger.warn(`[${this.controller}] lost leadership (${this.identity}): ${reason}; standing by`, this.fields());
+      this.logger.warn(`lost leadership (${this.identity}): ${reason}; standing by`, this.fields());
       await this.callbacks.lost(reason);
     })().finally(() => {
       this.losing = undefined;
@@ -183,7 +182,7 @@ export class LeaderElection {
     return this.losing;
   }
 
-  private fields(): Record<string, unknown> {
-    return { controller: this.controller, identity: this.identity, leader: this.leading };
+  private fields(): LogFields {
+    return { identity: this.identity, leader: this.leading };
   }
 }

@@ -65,9 +65,21 @@ export class CapturingLogger implements LoggerService {
     this.capture('verbose', message, rest);
   }
   private capture(level: string, message: unknown, rest: unknown[]): void {
-    const fields = rest.find((r): r is Record<string, unknown> => typeof r === 'object' && r !== null);
+    const text = String(message);
     const stack = level === 'error' && typeof rest[0] === 'string' && rest[0].includes('\n    at ') ? rest[0] : undefined;
-    this.lines.push({ level, message: String(message), fields, stack, at: Date.now() });
-    if (process.env.TENANCY_TEST_LOGS) console.log(`[${level}] ${String(message)}`, fields ?? '');
+    this.lines.push({ level, message: text, fields: parseFields(text), stack, at: Date.now() });
+    if (process.env.TENANCY_TEST_LOGS) console.log(`[${level}] ${text}`);
   }
+}
+
+/** The `key=value` fields the library appends to a line after ` | ` (JSON-quoted strings, numbers, booleans). */
+function parseFields(line: string): Record<string, unknown> | undefined {
+  const at = line.lastIndexOf(' | ');
+  if (at < 0) return undefined;
+  const fields: Record<string, unknown> = {};
+  for (const match of line.slice(at + 3).matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|\S+)/g)) {
+    const raw = match[2];
+    fields[match[1]] = raw.startsWith('"') ? JSON.parse(raw) : raw === 'true' ? true : raw === 'false' ? false : raw === 'null' ? null : Number.isNaN(Number(raw)) ? raw : Number(raw);
+  }
+  return fields;
 }

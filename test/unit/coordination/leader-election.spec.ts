@@ -1,13 +1,15 @@
-import { Logger } from '@nestjs/common';
 import { afterEach, describe, expect, it } from 'vitest';
+import { TenancyLogger } from '../../../src/telemetry/tenancy-logger.js';
 import { LeaderElection } from '../../../src/coordination/leader-election.js';
 import type { TenancyCoordinator } from '../../../src/coordination/tenancy-coordinator.js';
 import { waitFor } from '../../support/wait-for.js';
 
-const quiet = new Logger('test');
+// Logs off: these tests look at leadership, not at lines.
+const quiet = new TenancyLogger({ controllerName: 'ctl' });
 quiet.log = () => {};
 quiet.warn = () => {};
 quiet.debug = () => {};
+quiet.failure = () => {};
 
 function coordinator(overrides: Partial<TenancyCoordinator>): TenancyCoordinator & { released: number } {
   const c = {
@@ -40,7 +42,6 @@ describe('LeaderElection', () => {
         },
       },
       quiet,
-      'ctl',
     );
     elections.push(e);
     return e;
@@ -140,7 +141,6 @@ describe('LeaderElection generations', () => {
       c,
       { elected: () => events.push('elected'), lost: async () => {} },
       quiet,
-      'ctl',
     );
     e.start();
     await waitFor(() => grant !== undefined);

@@ -1,4 +1,4 @@
-import type { LeaseApi } from '../../../src/coordination/kubernetes-lease.coordinator.js';
+import type { LeaseApi } from '../../../src/coordination/kubernetes-lease/kubernetes-lease.coordinator.js';
 
 /**
  * Runs concurrent operations one API call at a time, in an order a seeded PRNG

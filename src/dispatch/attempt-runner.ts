@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { QueueItem, WorkOutcome } from './keyed-work-queue.js';
+import { StatusWriter } from '../tenant-manager/status-writer.js';
+import { HandlerInvoker } from './handler-invoker.js';
+import { TenancyHandlerRegistry } from '../discovery/tenancy-handler.registry.js';
+import { TENANCY_RESOLVED_OPTIONS } from '../tenancy.constants.js';
+import { TenancyLogger } from '../telemetry/tenancy-logger.js';
+import { abandonedAtShutdown, eventFailed, eventHandled, eventParked } from '../tenancy.messages.js';
+import { TenancyTelemetry } from '../telemetry/tenancy.telemetry.js';
+import type { ResolvedTenancyOptions } from '../tenancy-options.js';
+import { ControllerStatus, EventType, type TenancyEvent } from '../tenancy-event.js';
+
+/** An event waiting in the queue, with where it came from and how it has fared. */
+export interface QueuedEvent {
+  /** Replaceable until started: a newer snapshot of the same resource updates it. */
+  event: TenancyEvent;
+  readonly replay: boolean;
+  /** Set when the first attempt starts. */
+  started: boolean;
+  /** Message of the last failed attempt, for getStatus(). */
+  lastError?: string;
+  /** Called once the event is done or parked (replay progress). */
+  onFinished?: () => void;
+}
+
+/** Per-run signals: handlers are aborted at shutdown; nothing is written once closed. */
+export interface ProcessingRun {
+  readonly shutdown: AbortSignal;
+  readonly closed: boolean;
+}
+
+// Unique per attempt across replicas and restarts without a random call per event.
+const DISPATCH_PREFIX = randomBytes(4).toString('hex');
+let dispatchSequence = 0;
+
+/**
+ * One attempt at one event, with the reference client's status lifecycle:
+ * `in_progress`, the handlers, then `completed` (created) or a status DELETE
+ * (deleted) on success, `error` with the message on failure. Logs the outcome of
+ * every attempt once, with structured fields.
+ */
+@Injectable()
+export class AttemptRunner {
+  constructor(
+    @Inject(TENANCY_RESOLVED_OPTIONS) private readonly options: ResolvedTenancyOptions,
+    private readonly registry: TenancyHandlerRegistry,
+    private readonly dispatcher: HandlerInvoker,
+    private readonly status: StatusWriter,
+    private readonly telemetry: TenancyTelemetry,
+    private readonly logger: TenancyLogger,
+  ) {}
+
+  async process(item: QueueItem<QueuedEvent>, run: ProcessingRun): Promise<WorkOutcome> {
+    if (run.closed) return 'retry';
+    const queued = item.payload;
+    queued.started = true;
+    const { event, replay } = queued;
+    const { resourceType, resourceId } = event;
+    const started = performance.now();
+    const handlers = this.registry.match(event);
+    // Not awaited: the reporter sends it before any later write for this resource,
+    // and a status write never decides an event. The handler need not wait one
+    // round trip for it (S2 in `npm run bench`: 5.3× → 7.3× the reference).
+    void this.status.report(resourceType, resourceId, {
+      kind: 'put',
+      status: ControllerStatus.InProgress,
+      message: '',
+    });
+    const result = await this.dispatcher.dispatch(event, handlers, {
+      replay,
+      attempt: item.attempt,
+      shutdown: run.shutdown,
+    });
+    const fields = () => ({
+      dispatchId: `${DISPATCH_PREFIX}-${++dispatchSequence}`,
+      eventId: event.id,
+      replay,
+      eventType: event.eventType,
+      resourceType,
+      resourceId,
+      resourceName: event.resourceName,
+      orgId: event.orgId,
+      handler: handlers.map((h) => h.name).join(',') || null,
+      attempt: item.attempt,
+      durationMs: Math.round((performance.now() - started) * 100) / 100,
+    });
+    if (!result.error) {
+      if (!run.closed) {
+        // Deleting our row on a successful delete is what lets the Tenant Manager
+        // hard-delete the resource; until then it stays "deleting" (and is replayed).
+        await this.status.report(
+          resourceType,
+          resourceId,
+          event.eventType === EventType.Deleted
+            ? { kind: 'delete' }
+            : { kind: 'put', status: ControllerStatus.Completed, message: '' },
+        );
+      }
+      this.telemetry.eventOutcome(resourceType, event.eventType, 'success');
+      // Per event: verbose, and its fields are built only when someone reads them.
+      this.logger.verbose(eventHandled(event, item.attempt), fields);
+      return 'done';
+    }
+    if (run.shutdown.aborted) {
+      // Aborted by shutdown, not failed: leave the row as it is; a restart replays it.
+      this.logger.warn(abandonedAtShutdown(event), fields());
+      return 'retry';
+    }
+    const error = result.error;
+    queued.lastError = error.message;
+    if (!run.closed) {
+      await this.status.report(resourceType, resourceId, {
+        kind: 'put',
+        status: ControllerStatus.Error,
+        message: error.message,
+      });
+    }
+    const maxAttempts = this.options.maxAttempts;
+    const park = error.terminal || (maxAttempts !== undefined && item.attempt >= maxAttempts);
+    this.telemetry.eventOutcome(resourceType, event.eventType, park ? 'parked' : 'failure');
+    if (park) {
+      this.logger.failure(error, eventParked(event, item.attempt, error.message), 'warn', fields());
+      await result.abandoned;
+      return 'park';
+    }
+    this.telemetry.retry();
+    // Logged at attempts 1, 2, 4, 8 …: a resource failing for hours stays visible
+    // without one log line per retry tick. onError still hears every failure.
+    const loud = (item.attempt & (item.attempt - 1)) === 0;
+    this.logger.failure(
+      error,
+      eventFailed(event, item.attempt, error.message),
+      loud ? 'error' : 'debug',
+      fields(),
+    );
+    await result.abandoned;
+    return 'retry';
+  }
+}

@@ -1,0 +1,138 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { MIN_ABANDONED_HANDLER_GRACE, TENANCY_RESOLVED_OPTIONS } from '../tenancy.constants.js';
+import { TenancyLogger } from '../telemetry/tenancy-logger.js';
+import { settleWithin } from '../common/deadline.js';
+import { TenancyHandlerError, TenancyTerminalError, toError } from '../tenancy.errors.js';
+import { handlerFailed, handlerIgnoredAbort, handlerTimedOut } from '../tenancy.messages.js';
+import type { TenancyHandler } from '../discovery/tenancy-handler.registry.js';
+import { TenancyTelemetry } from '../telemetry/tenancy.telemetry.js';
+import type { ResolvedTenancyOptions } from '../tenancy-options.js';
+import type { TenancyEvent, TenancyEventContext } from '../tenancy-event.js';
+
+/** What one attempt at one event's handlers came to. */
+export interface InvocationResult {
+  /** Undefined when every handler succeeded. */
+  readonly error?: TenancyHandlerError;
+  /**
+   * Settles once every handler that timed out has settled, or the grace period
+   * passed: the next attempt at this key must not overlap an abandoned one.
+   */
+  readonly abandoned: Promise<void>;
+}
+
+const NOTHING_ABANDONED = Promise.resolve();
+
+/** Runs an event's matching handlers, in discovery order; all run, all must succeed. */
+@Injectable()
+export class HandlerInvoker {
+  private readonly running = new WeakMap<AbortSignal, Set<AbortController>>();
+
+  constructor(
+    @Inject(TENANCY_RESOLVED_OPTIONS) private readonly options: ResolvedTenancyOptions,
+    private readonly telemetry: TenancyTelemetry,
+    private readonly logger: TenancyLogger,
+  ) {}
+
+  async dispatch(
+    event: TenancyEvent,
+    handlers: readonly TenancyHandler[],
+    context: { replay: boolean; attempt: number; shutdown: AbortSignal },
+  ): Promise<InvocationResult> {
+    const failures: Array<{ handler: string; message: string; error: Error }> = [];
+    const abandoned: Promise<void>[] = [];
+    for (const handler of handlers) {
+      const started = performance.now();
+      const outcome = await this.runOne(event, handler, context);
+      this.telemetry.handlerFinished(handler.name, (performance.now() - started) / 1000, !outcome.error);
+      if (outcome.error) failures.push({ handler: handler.name, message: outcome.message, error: outcome.error });
+      if (outcome.abandoned) abandoned.push(outcome.abandoned);
+    }
+    const settled = abandoned.length === 0 ? NOTHING_ABANDONED : Promise.all(abandoned).then(() => undefined);
+    if (failures.length === 0) return { abandoned: settled };
+    const error = new TenancyHandlerError(
+      failures.map((f) => f.message).join('; '),
+      failures.map((f) => f.handler),
+      failures.some((f) => f.error instanceof TenancyTerminalError),
+      { cause: failures.length === 1 ? failures[0].error : new AggregateError(failures.map((f) => f.error)) },
+    );
+    return { error, abandoned: settled };
+  }
+
+  private async runOne(
+    event: TenancyEvent,
+    handler: TenancyHandler,
+    context: { replay: boolean; attempt: number; shutdown: AbortSignal },
+  ): Promise<{ error?: Error; message: string; abandoned?: Promise<void> }> {
+    // A signal of its own per attempt (listeners a handler leaves on it die with it),
+    // aborted by the timeout or, through one listener per run, by shutdown.
+    const controller = new AbortController();
+    if (context.shutdown.aborted) controller.abort(context.shutdown.reason);
+    const active = this.attemptsOf(context.shutdown);
+    active.add(controller);
+    const timeout = this.options.handlerTimeout;
+    const ctx: TenancyEventContext = { signal: controller.signal, replay: context.replay, attempt: context.attempt };
+    let running: Promise<unknown>;
+    try {
+      running = Promise.resolve(handler.invoke(event, ctx));
+    } catch (thrown) {
+      running = Promise.reject(thrown);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut =
+      timeout === undefined
+        ? undefined
+        : new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(() => resolve(TIMED_OUT), timeout)));
+    try {
+      const result = await (timedOut ? Promise.race([running, timedOut]) : running);
+      if (result === TIMED_OUT) {
+        const message = handlerTimedOut(handler.name, timeout!);
+        controller.abort(new Error(message));
+        return {
+          error: new Error(message),
+          message,
+          abandoned: this.awaitAbandoned(event, handler, running, context.shutdown),
+        };
+      }
+      return { message: '' };
+    } catch (thrown) {
+      const error = toError(thrown);
+      return { error, message: handlerFailed(handler.name, error) };
+    } finally {
+      clearTimeout(timer);
+      active.delete(controller);
+    }
+  }
+
+  /** The attempts running under one shutdown signal; the first call subscribes once. */
+  private attemptsOf(shutdown: AbortSignal): Set<AbortController> {
+    let active = this.running.get(shutdown);
+    if (!active) {
+      const attempts = new Set<AbortController>();
+      this.running.set(shutdown, attempts);
+      shutdown.addEventListener('abort', () => abortAll(attempts, shutdown.reason), { once: true });
+      active = attempts;
+    }
+    return active;
+  }
+
+  // Holds the key's next attempt until the abandoned handler settles, the grace
+  // period passes, or shutdown starts (so no grace timer outlives app.close()).
+  private async awaitAbandoned(
+    event: TenancyEvent,
+    handler: TenancyHandler,
+    running: Promise<unknown>,
+    shutdown: AbortSignal,
+  ): Promise<void> {
+    const grace = Math.max(MIN_ABANDONED_HANDLER_GRACE, this.options.handlerTimeout ?? 0);
+    if ((await settleWithin(running, grace, shutdown)) === 'expired') {
+      this.logger.warn(handlerIgnoredAbort(handler.name, event, grace));
+    }
+  }
+}
+
+function abortAll(attempts: Set<AbortController>, reason: unknown): void {
+  for (const controller of attempts) controller.abort(reason);
+}
+
+// A handler may legitimately resolve to any value; only this one means "timed out".
+const TIMED_OUT: unique symbol = Symbol('timed out');

@@ -1,0 +1,243 @@
+import { type BackoffSettings, fullJitterBackoff } from '../common/backoff.js';
+
+/** What a worker says about one attempt at an item. */
+export type WorkOutcome = 'done' | 'retry' | 'park';
+
+/** An item and its attempt count (1 on the first attempt). */
+export interface QueueItem<T> {
+  readonly key: string;
+  readonly payload: T;
+  attempt: number;
+}
+
+/** Items of one key, strictly in arrival order, one at a time. */
+interface Lane<T> {
+  readonly key: string;
+  readonly items: QueueItem<T>[];
+  head: number;
+  /** Its head item is running or waiting for its retry. */
+  busy: boolean;
+  retryTimer?: NodeJS.Timeout;
+}
+
+export interface KeyedWorkQueueOptions extends BackoffSettings {
+  /** Items in flight at once, across all keys. */
+  readonly concurrency: number;
+  readonly random?: () => number;
+}
+
+/**
+ * A workqueue with per-key FIFO order and cross-key concurrency: the items of one
+ * key (an org) run one at a time in arrival order, different keys run in parallel
+ * up to `concurrency`, and a failing item backs off for its own key only, so one
+ * poison project never holds up another org.
+ */
+export class KeyedWorkQueue<T> {
+  private readonly lanes = new Map<string, Lane<T>>();
+  // Keys ready to start, in FIFO order: round-robin fairness between orgs.
+  private ready: string[] = [];
+  private readyHead = 0;
+  private running = 0;
+  private total = 0;
+  private stopped = false;
+  private retryingCount = 0;
+  private parkedItems: QueueItem<T>[] = [];
+  // One shared promise per threshold: callers that race it against a timer and
+  // come back later must not pile up waiters.
+  private readonly belowWaiters = new Map<number, { promise: Promise<void>; resolve: () => void }>();
+  private inFlightWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly options: KeyedWorkQueueOptions,
+    private readonly worker: (item: QueueItem<T>) => Promise<WorkOutcome>,
+    /** Called once per item when it is done or parked (not on retries). */
+    private readonly onFinished: (item: QueueItem<T>, outcome: 'done' | 'park') => void = () => {},
+  ) {}
+
+  /** Appends an item to its key's lane. */
+  push(key: string, payload: T): void {
+    if (this.stopped) return;
+    this.append({ key, payload, attempt: 1 });
+    this.pump();
+  }
+
+  /** Items not yet done or parked: queued, in flight, or waiting to retry. */
+  get size(): number {
+    return this.total;
+  }
+
+  /** Items whose worker is running now. */
+  get inFlight(): number {
+    return this.running;
+  }
+
+  /** Items given up on (until woken), oldest first. */
+  get parked(): readonly QueueItem<T>[] {
+    return this.parkedItems;
+  }
+
+  /** Items waiting for a retry timer (their lanes are blocked). */
+  get retrying(): number {
+    return this.retryingCount;
+  }
+
+  /** The items waiting for a retry timer, one per blocked key. */
+  retryingItems(): QueueItem<T>[] {
+    const items: QueueItem<T>[] = [];
+    for (const lane of this.lanes.values()) if (lane.retryTimer) items.push(lane.items[lane.head]);
+    return items;
+  }
+
+  /** Re-queues parked items that match (all when no filter) with a fresh attempt count. */
+  wake(filter: (item: QueueItem<T>) => boolean = () => true): number {
+    if (this.stopped) return 0;
+    const woken = this.takeParked(filter);
+    // A woken item joins the tail of its key: it is the newest word on its resource
+    // (parked items superseded by a later event are dropped, see discardParked).
+    for (const item of woken) this.append({ key: item.key, payload: item.payload, attempt: 1 });
+    this.pump();
+    return woken.length;
+  }
+
+  /** Forgets parked items that match, without running them; returns how many. */
+  discardParked(filter: (item: QueueItem<T>) => boolean): number {
+    return this.takeParked(filter).length;
+  }
+
+  /**
+   * Resolves once fewer than `below` items are unfinished (immediately if so now),
+   * or when the queue is stopped.
+   */
+  whenBelow(below: number): Promise<void> {
+    if (this.total < below || this.stopped) return Promise.resolve();
+    let waiter = this.belowWaiters.get(below);
+    if (!waiter) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      waiter = { promise, resolve };
+      this.belowWaiters.set(below, waiter);
+    }
+    return waiter.promise;
+  }
+
+  /** Resolves when nothing is queued, in flight or waiting to retry (or the queue is stopped). */
+  whenIdle(): Promise<void> {
+    return this.whenBelow(1);
+  }
+
+  /** Resolves when no worker is running. */
+  whenNoneInFlight(): Promise<void> {
+    if (this.running === 0) return Promise.resolve();
+    return new Promise((resolve) => this.inFlightWaiters.push(resolve));
+  }
+
+  /**
+   * Starts nothing more, cancels retry timers and releases whenBelow/whenIdle
+   * waiters; running workers finish on their own.
+   */
+  stop(): void {
+    this.stopped = true;
+    for (const lane of this.lanes.values()) {
+      clearTimeout(lane.retryTimer);
+      lane.retryTimer = undefined;
+    }
+    this.retryingCount = 0;
+    for (const waiter of this.belowWaiters.values()) waiter.resolve();
+    this.belowWaiters.clear();
+  }
+
+  private takeParked(filter: (item: QueueItem<T>) => boolean): QueueItem<T>[] {
+    const taken: QueueItem<T>[] = [];
+    const kept: QueueItem<T>[] = [];
+    for (const item of this.parkedItems) (filter(item) ? taken : kept).push(item);
+    if (taken.length > 0) this.parkedItems = kept;
+    return taken;
+  }
+
+  private append(item: QueueItem<T>): void {
+    let lane = this.lanes.get(item.key);
+    if (!lane) {
+      lane = { key: item.key, items: [], head: 0, busy: false };
+      this.lanes.set(item.key, lane);
+      this.ready.push(item.key);
+    }
+    lane.items.push(item);
+    this.total += 1;
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.running < this.options.concurrency && this.readyHead < this.ready.length) {
+      const key = this.ready[this.readyHead];
+      this.readyHead += 1;
+      const lane = this.lanes.get(key);
+      if (!lane || lane.busy || lane.head >= lane.items.length) continue;
+      lane.busy = true;
+      this.running += 1;
+      void this.run(lane, lane.items[lane.head]);
+    }
+    if (this.readyHead > 1024 && this.readyHead * 2 > this.ready.length) {
+      this.ready = this.ready.slice(this.readyHead);
+      this.readyHead = 0;
+    }
+  }
+
+  private async run(lane: Lane<T>, item: QueueItem<T>): Promise<void> {
+    let outcome: WorkOutcome;
+    try {
+      outcome = await this.worker(item);
+    } catch {
+      // Workers report their own failures; a throw here is a bug, treated as retryable.
+      outcome = 'retry';
+    }
+    this.running -= 1;
+    if (this.running === 0) for (const resolve of this.inFlightWaiters.splice(0)) resolve();
+    if (outcome === 'retry') {
+      if (!this.stopped) {
+        item.attempt += 1;
+        const delay = fullJitterBackoff(item.attempt - 1, this.options, this.options.random);
+        this.retryingCount += 1;
+        lane.retryTimer = setTimeout(() => {
+          this.retryingCount -= 1;
+          lane.retryTimer = undefined;
+          lane.busy = false;
+          this.ready.push(lane.key);
+          this.pump();
+        }, delay);
+      }
+      this.pump();
+      return;
+    }
+    this.finish(lane, item, outcome);
+    this.pump();
+  }
+
+  private finish(lane: Lane<T>, item: QueueItem<T>, outcome: 'done' | 'park'): void {
+    // Drop the finished slot now: round-robin over many orgs keeps lanes alive for
+    // a whole replay, and their done items would stay reachable until then.
+    (lane.items as Array<QueueItem<T> | undefined>)[lane.head] = undefined;
+    lane.head += 1;
+    lane.busy = false;
+    this.total -= 1;
+    if (outcome === 'park') this.parkedItems.push(item);
+    if (lane.head >= lane.items.length) {
+      this.lanes.delete(lane.key);
+    } else {
+      if (lane.head > 64 && lane.head * 2 > lane.items.length) {
+        lane.items.splice(0, lane.head);
+        lane.head = 0;
+      }
+      this.ready.push(lane.key);
+    }
+    try {
+      this.onFinished(item, outcome);
+    } catch {
+      // A bookkeeping callback must never stall the queue.
+    }
+    for (const [below, waiter] of this.belowWaiters) {
+      if (this.total < below) {
+        waiter.resolve();
+        this.belowWaiters.delete(below);
+      }
+    }
+  }
+}

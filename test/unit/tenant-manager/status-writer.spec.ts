@@ -1,0 +1,168 @@
+import { Logger } from '@nestjs/common';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { StatusWriter } from '../../../src/tenant-manager/status-writer.js';
+import type { TenantManagerClient } from '../../../src/tenant-manager/tenant-manager.client.js';
+import { resolveTenancyOptions } from '../../../src/tenancy-options.resolver.js';
+import { TenancyLogger } from '../../../src/telemetry/tenancy-logger.js';
+import { TenancyTelemetry } from '../../../src/telemetry/tenancy.telemetry.js';
+import { waitFor } from '../../support/wait-for.js';
+
+/** A client whose calls are recorded and answered by the test. */
+class ScriptedClient {
+  readonly calls: string[] = [];
+  private readonly pending: Array<{ call: string; resolve: () => void; reject: (e: Error) => void }> = [];
+  /** Calls answered automatically: true = succeed, false = fail; undefined = wait for the test. */
+  auto: boolean | undefined = true;
+
+  putStatus(resourceType: string, resourceId: string, status: string, message: string): Promise<void> {
+    return this.answer(`PUT ${resourceType}/${resourceId} ${status}${message ? ` "${message}"` : ''}`);
+  }
+  deleteStatus(resourceType: string, resourceId: string): Promise<void> {
+    return this.answer(`DELETE ${resourceType}/${resourceId}`);
+  }
+  settleNext(ok: boolean): void {
+    const next = this.pending.shift();
+    if (!next) throw new Error('no pending call');
+    if (ok) next.resolve();
+    else next.reject(new Error(`refused ${next.call}`));
+  }
+  get waiting(): number {
+    return this.pending.length;
+  }
+  private answer(call: string): Promise<void> {
+    this.calls.push(call);
+    if (this.auto === true) return Promise.resolve();
+    if (this.auto === false) return Promise.reject(new Error(`refused ${call}`));
+    return new Promise((resolve, reject) => this.pending.push({ call, resolve, reject }));
+  }
+}
+
+const options = (overrides: Record<string, unknown> = {}) =>
+  resolveTenancyOptions({ url: 'http://127.0.0.1:1', controllerName: 'c', initialBackoff: 5, maxBackoff: 20, ...overrides });
+
+describe('StatusWriter', () => {
+  // Failed writes are logged by design; keep the test output readable.
+  beforeAll(() => Logger.overrideLogger(false));
+  afterAll(() => Logger.overrideLogger(['log', 'error', 'warn', 'debug', 'verbose', 'fatal']));
+  const reporters: StatusWriter[] = [];
+  const telemetry = new Map<StatusWriter, TenancyTelemetry>();
+  const writes = (reporter: StatusWriter) => telemetry.get(reporter)!.counters().statusWrites;
+  const make = (client: ScriptedClient, overrides?: Record<string, unknown>) => {
+    const resolved = options(overrides);
+    const reporter = new StatusWriter(
+      client as unknown as TenantManagerClient,
+      resolved,
+      new TenancyTelemetry(resolved),
+      new TenancyLogger(resolved),
+    );
+    telemetry.set(reporter, (reporter as unknown as { telemetry: TenancyTelemetry }).telemetry);
+    reporters.push(reporter);
+    return reporter;
+  };
+  afterEach(async () => {
+    for (const reporter of reporters.splice(0)) await reporter.close(Date.now());
+  });
+
+  it('sends a write and resolves true when it lands', async () => {
+    const client = new ScriptedClient();
+    const reporter = make(client);
+    await expect(reporter.report('project', 'p1', { kind: 'put', status: 'completed', message: '' })).resolves.toBe(true);
+    expect(client.calls).toEqual(['PUT project/p1 completed']);
+    expect(reporter.pending).toBe(0);
+    expect(writes(reporter)).toEqual({ ok: 1, failed: 0 });
+  });
+
+  it('retries a failed write in the background until it lands, and never rejects', async () => {
+    const client = new ScriptedClient();
+    client.auto = false;
+    const reporter = make(client);
+    await expect(reporter.report('project', 'p1', { kind: 'put', status: 'completed', message: '' })).resolves.toBe(false);
+    expect(reporter.pending).toBe(1);
+    await waitFor(() => client.calls.length >= 3);
+    client.auto = true;
+    await reporter.whenIdle();
+    expect(new Set(client.calls)).toEqual(new Set(['PUT project/p1 completed']));
+    expect(writes(reporter).ok).toBe(1);
+    expect(writes(reporter).failed).toBe(client.calls.length - 1);
+  });
+
+  it('a newer state supersedes a failed older one waiting for its retry', async () => {
+    const client = new ScriptedClient();
+    client.auto = false;
+    const reporter = make(client, { initialBackoff: 60_000, maxBackoff: 60_000 });
+    await reporter.report('project', 'p1', { kind: 'put', status: 'completed', message: '' });
+    client.auto = true;
+    await expect(reporter.report('project', 'p1', { kind: 'delete' })).resolves.toBe(true);
+    await reporter.whenIdle();
+    expect(client.calls).toEqual(['PUT project/p1 completed', 'DELETE project/p1']);
+  });
+
+  it('keeps one request per resource in flight; only the newest waiting state is sent after it', async () => {
+    const client = new ScriptedClient();
+    client.auto = undefined;
+    const reporter = make(client);
+    const first = reporter.report('project', 'p1', { kind: 'put', status: 'in_progress', message: '' });
+    const second = reporter.report('project', 'p1', { kind: 'put', status: 'error', message: 'boom' });
+    const third = reporter.report('project', 'p1', { kind: 'put', status: 'completed', message: '' });
+    const other = reporter.report('org', 'o1', { kind: 'put', status: 'completed', message: '' });
+    expect(client.calls).toEqual(['PUT project/p1 in_progress', 'PUT org/o1 completed']);
+    await expect(second).resolves.toBe(false); // superseded before it was sent
+    client.settleNext(true);
+    client.settleNext(true);
+    await expect(first).resolves.toBe(true);
+    await expect(other).resolves.toBe(true);
+    await waitFor(() => client.waiting === 1);
+    client.settleNext(true);
+    await expect(third).resolves.toBe(true);
+    expect(client.calls).toEqual(['PUT project/p1 in_progress', 'PUT org/o1 completed', 'PUT project/p1 completed']);
+  });
+
+  it('an older write never lands after a newer one, even when the older fails while the newer waits', async () => {
+    const client = new ScriptedClient();
+    client.auto = undefined;
+    const reporter = make(client);
+    void reporter.report('project', 'p1', { kind: 'put', status: 'completed', message: '' });
+    const newer = reporter.report('project', 'p1', { kind: 'delete' });
+    client.settleNext(false); // the older fails: it must not be retried over the newer
+    await waitFor(() => client.waiting === 1);
+    client.settleNext(true);
+    await expect(newer).resolves.toBe(true);
+    await reporter.whenIdle();
+    expect(client.calls).toEqual(['PUT project/p1 completed', 'DELETE project/p1']);
+  });
+
+  it('caps long messages well under the 64 KiB body limit', async () => {
+    const client = new ScriptedClient();
+    const reporter = make(client);
+    await reporter.report('project', 'p1', { kind: 'put', status: 'error', message: 'x'.repeat(100_000) });
+    const sent = client.calls[0].length;
+    expect(sent).toBeLessThan(9_000);
+    expect(client.calls[0].endsWith('…"')).toBe(true);
+  });
+
+  it('close() gives waiting retries one last attempt now and reports what was left unsent', async () => {
+    const client = new ScriptedClient();
+    client.auto = false;
+    const reporter = make(client, { initialBackoff: 60_000, maxBackoff: 60_000 });
+    await reporter.report('project', 'p1', { kind: 'put', status: 'completed', message: '' });
+    await reporter.report('project', 'p2', { kind: 'delete' });
+    client.auto = true;
+    await expect(reporter.close(Date.now() + 1_000)).resolves.toBe(0);
+    expect(client.calls).toEqual([
+      'PUT project/p1 completed',
+      'DELETE project/p2',
+      'PUT project/p1 completed',
+      'DELETE project/p2',
+    ]);
+  });
+
+  it('close() stops retrying writes that still fail', async () => {
+    const client = new ScriptedClient();
+    client.auto = false;
+    const reporter = make(client, { initialBackoff: 60_000, maxBackoff: 60_000 });
+    await reporter.report('project', 'p1', { kind: 'put', status: 'completed', message: '' });
+    await expect(reporter.close(Date.now() + 1_000)).resolves.toBe(0);
+    expect(client.calls).toHaveLength(2);
+    expect(reporter.pending).toBe(0);
+  });
+});
