@@ -25,10 +25,17 @@ export class TenantManagerRequestError extends TenancyError {
     message: string,
     /** HTTP status when the server answered, else undefined. */
     readonly status?: number,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfter?: number },
   ) {
     super(message, options);
+    this.retryAfter = options?.retryAfter;
   }
+
+  /**
+   * Milliseconds the server asked us to wait (`Retry-After` on 429/503), else
+   * undefined. Retry loops wait at least this long, capped by `maxBackoff`.
+   */
+  readonly retryAfter?: number;
 }
 
 /** One or more handlers failed (or timed out) for an event. */
