@@ -161,3 +161,7 @@ export function describeProviderToken(token: unknown): string {
   if (typeof token === 'symbol') return token.toString();
   return describeValue(token);
 }
+
+/** An option key that no option has; its value is never shown (it may be a misspelled secret). */
+export const unknownOption = (field: string, suggestion?: string): string =>
+  `TenancyModule option "${field}" is not a known option${suggestion ? `; did you mean "${suggestion}"?` : ''}`;
