@@ -165,3 +165,6 @@ export function describeProviderToken(token: unknown): string {
 /** An option key that no option has; its value is never shown (it may be a misspelled secret). */
 export const unknownOption = (field: string, suggestion?: string): string =>
   `TenancyModule option "${field}" is not a known option${suggestion ? `; did you mean "${suggestion}"?` : ''}`;
+
+export const metricsControllerShared = (controller: string): string =>
+  `another TenancyModule with controller name "${controller}" already uses this metrics registry: its counters are shared, and gauges show the newest instance`;
