@@ -125,10 +125,7 @@ export function resolveTenancyOptions(
   if (options.onError !== undefined && typeof options.onError !== 'function') {
     problems.push(invalidOption('onError', describeValue(options.onError), 'must be a function'));
   }
-  if (
-    options.metrics !== undefined &&
-    typeof (options.metrics as { registry?: { registerMetric?: unknown } } | null)?.registry?.registerMetric !== 'function'
-  ) {
+  if (options.metrics !== undefined && !isPromRegistry((options.metrics as { registry?: unknown } | null)?.registry)) {
     problems.push(invalidOption('metrics', 'an object without a prom-client registry', 'must be { registry: Registry }'));
   }
   for (const found of coordinationProblems(options.coordination)) problems.push(invalidOption(found.field, found.shown, found.rule));
@@ -196,6 +193,13 @@ function firstRule(constraints: Record<string, string> | undefined): string {
   if (!constraints) return 'is invalid';
   for (const rule of RULE_PRIORITY) if (constraints[rule]) return constraints[rule];
   return Object.values(constraints)[0] ?? 'is invalid';
+}
+
+const REGISTRY_METHODS = ['registerMetric', 'getSingleMetric', 'removeSingleMetric'] as const;
+
+/** A prom-client `Registry`, judged by the methods the metrics use (prom-client is an optional peer). */
+function isPromRegistry(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && REGISTRY_METHODS.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
 }
 
 function isHttpUrl(value: string): boolean {

@@ -439,9 +439,27 @@ describe('resolveTenancyOptions: unknown keys are errors, with the closest known
       maxAttempts: 1,
       maxQueuedEvents: 1,
       resyncInterval: 1,
-      metrics: { registry: { registerMetric: () => {} } },
+      metrics: { registry: { registerMetric: () => {}, getSingleMetric: () => undefined, removeSingleMetric: () => {} } },
       coordination: { type: 'kubernetes-lease', leaseName: 'l' },
     };
     expect(() => resolveTenancyOptions(every, noEnv)).not.toThrow();
+  });
+});
+
+describe('resolveTenancyOptions: metrics', () => {
+  it('accepts a prom-client Registry, kept as given', async () => {
+    const { Registry } = await import('prom-client');
+    const registry = new Registry();
+    expect(resolveTenancyOptions({ ...base, metrics: { registry } }, noEnv).metrics?.registry).toBe(registry);
+  });
+
+  it.each([
+    ['no registry', {}],
+    ['a registry without the lookup and removal the metrics lifecycle needs', { registry: { registerMetric: () => {} } }],
+    ['null', null],
+  ])('rejects metrics with %s', (_what, metrics) => {
+    expect(configError({ ...base, metrics }).message).toBe(
+      invalidOption('metrics', 'an object without a prom-client registry', 'must be { registry: Registry }'),
+    );
   });
 });
