@@ -159,9 +159,6 @@ const METRICS = {
   },
 } as const satisfies Record<string, MetricSpec>;
 
-/** Every metric name this module registers, for tests and docs. */
-export const TENANCY_METRIC_NAMES: readonly string[] = Object.values(METRICS).map((m) => m.name);
-
 /**
  * Joins the host's registry (never the global one) as `controller`. Metrics already
  * registered there by another TenancyModule (another controller name, or an app

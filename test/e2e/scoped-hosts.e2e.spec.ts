@@ -1,7 +1,7 @@
 import { Inject, Injectable, Scope, type Provider } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import { Test, type TestingModule } from '@nestjs/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { OnTenancyEvent, TenancyConfigurationError, TenancyEvent, TenancyModule } from 'nestjs-tenancy';
+import { OnTenancyEvent, TenancyConfigurationError, TenancyEvent, TenancyModule, TenancyPoller } from 'nestjs-tenancy';
 import { scopedHandlerProvider } from '../../src/tenancy.messages.js';
 import { useFakeTenantManager } from '../support/fake-tenant-manager.harness.js';
 import { CapturingLogger, FAST_TIMINGS } from '../support/tenancy-test-app.js';
@@ -28,6 +28,16 @@ class UsesTransientFactory {
   constructor(@Inject('TRANSIENT_FACTORY') readonly handlers: ProjectHandlers) {}
 }
 
+/** Builds the transient values below at init, so discovery inspects what their factories returned. */
+@Injectable()
+class UsesTransientValues {
+  constructor(
+    @Inject('TRANSIENT_VALUE') readonly map: Map<string, string>,
+    @Inject('TRANSIENT_NULL_PROTO') readonly bare: object,
+    @Inject('TRANSIENT_NULL') readonly nothing: null,
+  ) {}
+}
+
 const REQUEST_SCOPED = 'request-scoped';
 const TRANSIENT = 'transient';
 
@@ -42,7 +52,7 @@ describe('scoped handler hosts, however provided (e2e)', () => {
   });
 
   /** init() of an app with these providers; rejects with whatever discovery threw. */
-  async function init(providers: Provider[]): Promise<void> {
+  async function init(providers: Provider[]): Promise<TestingModule> {
     const logs = new CapturingLogger();
     const moduleRef = await Test.createTestingModule({
       imports: [TenancyModule.forRoot({ ...FAST_TIMINGS, url: tm.url, controllerName: CONTROLLER })],
@@ -51,7 +61,7 @@ describe('scoped handler hosts, however provided (e2e)', () => {
       .setLogger(logs)
       .compile();
     apps.track(moduleRef);
-    await moduleRef.init();
+    return moduleRef.init();
   }
 
   async function initError(providers: Provider[]): Promise<TenancyConfigurationError> {
@@ -109,13 +119,22 @@ describe('scoped handler hosts, however provided (e2e)', () => {
   });
 
   it('accepts scoped factory providers that are not handler hosts (request-derived values stay possible)', async () => {
-    await init([
+    const moduleRef = await init([
       { provide: 'PER_REQUEST_VALUE', useFactory: () => ({ tenant: 'from-request' }), scope: Scope.REQUEST },
       { provide: 'PER_REQUEST_DEP', useFactory: (thing: RequestThing) => ({ thing }), inject: [RequestThing] },
       { provide: 'TRANSIENT_VALUE', useFactory: () => new Map(), scope: Scope.TRANSIENT },
+      { provide: 'TRANSIENT_NULL_PROTO', useFactory: () => Object.create(null), scope: Scope.TRANSIENT },
+      { provide: 'TRANSIENT_NULL', useFactory: () => null, scope: Scope.TRANSIENT },
+      UsesTransientValues,
       RequestThing,
       ProjectHandlers,
     ]);
+    // The singleton host next to them is found and runs; the scoped values were looked at and let be.
+    const poller = moduleRef.get(TenancyPoller);
+    await poller.whenReady();
+    await poller.whenIdle();
+    expect(seen).toEqual(['web']);
+    expect(moduleRef.get(UsesTransientValues).map).toBeInstanceOf(Map);
   });
 
   it('a request-scoped useFactory host is not built before a request, so init cannot see it', async () => {
