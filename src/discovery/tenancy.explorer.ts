@@ -73,9 +73,10 @@ export class TenancyExplorer implements OnModuleInit {
       const prototype = (wrapper.metatype as { prototype?: unknown } | null)?.prototype;
       if (isScannable(prototype)) candidates.push(prototype);
     }
-    const built = [wrapper.instance, ...wrapper.getStaticTransientInstances().map((host) => host?.instance)];
+    const built: unknown[] = [wrapper.instance, ...wrapper.getStaticTransientInstances().map((host) => host?.instance)];
     for (const instance of built) {
-      if (isScannable(instance)) candidates.push(Object.getPrototypeOf(instance) as object);
+      const prototype = isScannable(instance) ? (Object.getPrototypeOf(instance) as object | null) : null;
+      if (prototype !== null) candidates.push(prototype);
     }
     for (const prototype of candidates) {
       const [methodName] = this.handlerMethods(prototype);
@@ -89,8 +90,7 @@ export class TenancyExplorer implements OnModuleInit {
   }
 
   /** Names of the decorated methods reachable from a prototype, in scan order. */
-  private handlerMethods(prototype: object | null): string[] {
-    if (prototype === null) return [];
+  private handlerMethods(prototype: object): string[] {
     return this.scanner.getAllMethodNames(prototype).filter((methodName) => {
       const method = (prototype as Record<string, unknown>)[methodName];
       return typeof method === 'function' && this.metadata.getSubscriptions(method).length > 0;
