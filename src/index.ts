@@ -1,5 +1,4 @@
 export { TenancyModule } from './tenancy.module.js';
-export { TENANCY_MODULE_OPTIONS } from './tenancy.module-definition.js';
 export type { TenancyErrorCallback, TenancyMetricsOptions, TenancyModuleOptions } from './tenancy-options.js';
 export {
   OnTenancyEvent,

@@ -1,12 +1,11 @@
 import { plainToInstance } from 'class-transformer';
 import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, validateSync } from 'class-validator';
+import { MAX_TIMER_MS as MAX_TIMER, unknownKeys } from './common/option-problem.js';
+import { coordinationProblems, leaseKeysOf } from './coordination/coordination.options.js';
 import { DEFAULTS, ENV_INTERNAL_TOKEN, ENV_TENANT_MANAGER_URL, MAX_POLL_LIMIT } from './tenancy.constants.js';
 import { TenancyConfigurationError } from './tenancy.errors.js';
-import { describeValue, invalidOption } from './tenancy.messages.js';
+import { describeValue, invalidOption, unknownOption } from './tenancy.messages.js';
 import type { ResolvedTenancyOptions, TenancyModuleOptions } from './tenancy-options.js';
-
-// Node timers overflow above 2^31-1 ms and fire at once; reject such values.
-const MAX_TIMER = 2_147_483_647;
 
 /** class-validator schema; the only place the rules live. */
 class TenancyOptionsSchema {
@@ -126,14 +125,10 @@ export function resolveTenancyOptions(
   if (options.onError !== undefined && typeof options.onError !== 'function') {
     problems.push(invalidOption('onError', describeValue(options.onError), 'must be a function'));
   }
-  if (
-    options.metrics !== undefined &&
-    typeof (options.metrics as { registry?: { registerMetric?: unknown } } | null)?.registry?.registerMetric !== 'function'
-  ) {
+  if (options.metrics !== undefined && !isPromRegistry((options.metrics as { registry?: unknown } | null)?.registry)) {
     problems.push(invalidOption('metrics', 'an object without a prom-client registry', 'must be { registry: Registry }'));
   }
-  const coordinationProblem = checkCoordination(options.coordination);
-  if (coordinationProblem) problems.push(invalidOption('coordination', coordinationProblem.shown, coordinationProblem.rule));
+  for (const found of coordinationProblems(options.coordination)) problems.push(invalidOption(found.field, found.shown, found.rule));
   if (!invalid.has('url') && !isHttpUrl(candidate.url as string)) {
     problems.push(invalidOption('url', describeValue(candidate.url), 'must be an http(s) URL'));
   }
@@ -142,6 +137,7 @@ export function resolveTenancyOptions(
       invalidOption('initialBackoff', String(candidate.initialBackoff), `must not exceed maxBackoff (${candidate.maxBackoff})`),
     );
   }
+  problems.push(...unknownOptionProblems(options));
   if (problems.length > 0) {
     throw new TenancyConfigurationError(problems.join('; '));
   }
@@ -155,29 +151,39 @@ export function resolveTenancyOptions(
   });
 }
 
-function checkCoordination(value: unknown): { shown: string; rule: string } | undefined {
-  if (value === undefined) return undefined;
-  if (value === null || typeof value !== 'object') {
-    return { shown: describeValue(value), rule: 'must be a Kubernetes Lease config or a TenancyCoordinator' };
-  }
-  const option = value as Record<string, unknown>;
-  if ('type' in option) {
-    if (option.type !== 'kubernetes-lease') {
-      return { shown: describeValue(option.type), rule: 'has an unknown type (supported: "kubernetes-lease")' };
-    }
-    if (typeof option.leaseName !== 'string' || option.leaseName === '') {
-      return { shown: describeValue(option.leaseName), rule: 'needs a leaseName' };
-    }
-    return undefined;
-  }
-  const missing = ['acquire', 'renew', 'release'].filter((m) => typeof option[m] !== 'function');
-  if (missing.length > 0 || typeof option.identity !== 'string') {
-    return {
-      shown: 'an object without ' + [...missing.map((m) => `${m}()`), ...(typeof option.identity === 'string' ? [] : ['identity'])].join(', '),
-      rule: 'must implement TenancyCoordinator (identity, acquire, renew, release)',
-    };
-  }
-  return undefined;
+/** Every option of {@link TenancyModuleOptions}; the type check fails when one is missing here. */
+const KNOWN_OPTIONS = Object.freeze({
+  url: true,
+  controllerName: true,
+  pollInterval: true,
+  pollLimit: true,
+  initialBackoff: true,
+  maxBackoff: true,
+  httpTimeout: true,
+  onError: true,
+  internalToken: true,
+  autoStart: true,
+  handlerTimeout: true,
+  shutdownTimeout: true,
+  concurrency: true,
+  maxAttempts: true,
+  maxQueuedEvents: true,
+  resyncInterval: true,
+  metrics: true,
+  coordination: true,
+} satisfies Record<keyof TenancyModuleOptions, true>);
+
+/**
+ * A key no option has is an error, not a warning: literal objects are already
+ * checked by TypeScript, so this catches misspellings in options built from config
+ * (spreads, `forRootAsync` factories), where a warning scrolls by unseen and the
+ * option silently keeps its default.
+ */
+function unknownOptionProblems(options: TenancyModuleOptions): string[] {
+  const found = unknownKeys(options, KNOWN_OPTIONS);
+  const lease = leaseKeysOf(options.coordination);
+  if (lease) found.push(...unknownKeys(lease.options, lease.known, 'coordination.'));
+  return found.map((key) => unknownOption(key.field, key.suggestion));
 }
 
 // "Is required" explains a missing value best, then the type rule ("must be an integer" beats "must be positive" for 0.5).
@@ -187,6 +193,13 @@ function firstRule(constraints: Record<string, string> | undefined): string {
   if (!constraints) return 'is invalid';
   for (const rule of RULE_PRIORITY) if (constraints[rule]) return constraints[rule];
   return Object.values(constraints)[0] ?? 'is invalid';
+}
+
+const REGISTRY_METHODS = ['registerMetric', 'getSingleMetric', 'removeSingleMetric'] as const;
+
+/** A prom-client `Registry`, judged by the methods the metrics use (prom-client is an optional peer). */
+function isPromRegistry(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && REGISTRY_METHODS.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
 }
 
 function isHttpUrl(value: string): boolean {

@@ -4,6 +4,10 @@ import type { TenancyCoordinationOptions } from './coordination/tenancy-coordina
 /** The part of a prom-client `Registry` we use; typed structurally so prom-client stays optional. */
 export interface PromRegistryLike {
   registerMetric(metric: never): void;
+  /** Finds a metric another TenancyModule already registered, to share it. */
+  getSingleMetric(name: string): unknown;
+  /** Unregisters a metric when the last TenancyModule using it shuts down. */
+  removeSingleMetric(name: string): void;
 }
 
 /** Called with every failure the poller reports (never throws into the poller). */
@@ -43,7 +47,11 @@ export interface TenancyModuleOptions {
   maxQueuedEvents?: number;
   /** Re-run the replay periodically (with jitter) to repair drift. Default: off. */
   resyncInterval?: number;
-  /** Prometheus metrics on the host's prom-client `Registry` (never the global one). Default: off. */
+  /**
+   * Prometheus metrics on the host's prom-client `Registry` (never the global one),
+   * registered at module init and removed at shutdown. Apps may share a registry:
+   * every series has the `controller` label. Default: off.
+   */
   metrics?: TenancyMetricsOptions;
   /**
    * Run several replicas with exactly one active: a Kubernetes Lease

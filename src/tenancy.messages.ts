@@ -8,9 +8,6 @@ export const invalidOption = (field: string, shown: string, rule: string): strin
 export const invalidDecoratorArgument = (argument: string, value: unknown, allowed: readonly string[]): string =>
   `@OnTenancyEvent(): ${argument} must be one of ${allowed.map((a) => `'${a}'`).join(', ')} (got ${describeValue(value)})`;
 
-export const scopedHandlerHost = (handler: string, scope: string): string =>
-  `@OnTenancyEvent handler ${handler} is on a ${scope} provider; tenancy handlers must live on singleton (default-scope) providers, because events arrive outside any request`;
-
 export const handlerFailed = (handler: string, error: Error): string => `${handler}: ${error.message}`;
 
 export const handlerTimedOut = (handler: string, timeout: number): string =>
@@ -154,3 +151,20 @@ export const coordinatorCallHung = (call: string, ms: number): string =>
 export const requestTimedOut = (ms: number): string => `timed out after ${ms} ms (httpTimeout)`;
 
 export const eventHandled = (event: TenancyEvent, attempt: number): string => `${String(event)} handled (attempt ${attempt})`;
+
+export const scopedHandlerProvider = (handler: string, scope: string, token: string): string =>
+  `@OnTenancyEvent handler ${handler} is on a ${scope} provider (token ${token}); tenancy handlers must live on singleton (default-scope) providers, because events arrive outside any request`;
+
+/** A provider token as a user wrote it: a class name, a quoted string, or a symbol. */
+export function describeProviderToken(token: unknown): string {
+  if (typeof token === 'function') return token.name || '(anonymous class)';
+  if (typeof token === 'symbol') return token.toString();
+  return describeValue(token);
+}
+
+/** An option key that no option has; its value is never shown (it may be a misspelled secret). */
+export const unknownOption = (field: string, suggestion?: string): string =>
+  `TenancyModule option "${field}" is not a known option${suggestion ? `; did you mean "${suggestion}"?` : ''}`;
+
+export const metricsControllerShared = (controller: string): string =>
+  `another TenancyModule with controller name "${controller}" already uses this metrics registry: its counters are shared, and gauges show the newest instance`;

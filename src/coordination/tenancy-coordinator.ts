@@ -12,7 +12,7 @@
 export interface TenancyCoordinator {
   /** This replica's identity, for logs and status. */
   readonly identity: string;
-  /** Between acquire/renew attempts (ms). Default 2000. */
+  /** Between acquire/renew attempts (ms); must be below renewDeadline. Default 2000. */
   readonly retryPeriod?: number;
   /** Leadership is given up when renewals fail for this long (ms). Default 10000. */
   readonly renewDeadline?: number;
@@ -35,9 +35,9 @@ export interface KubernetesLeaseOptions {
   readonly namespace?: string;
   /** How long a lease is valid without renewal (ms). Default 15000. */
   readonly leaseDuration?: number;
-  /** Give up leadership when renewals fail this long (ms); must be < leaseDuration. Default 10000. */
+  /** Give up leadership when renewals fail this long (ms); must be below leaseDuration. Default 10000. */
   readonly renewDeadline?: number;
-  /** Between attempts (ms); must be < renewDeadline. Default 2000. */
+  /** Between attempts (ms); must be below renewDeadline. Default 2000. */
   readonly retryPeriod?: number;
   /** Path to a kubeconfig file. Default: in-cluster config. */
   readonly kubeconfig?: string;
@@ -45,5 +45,9 @@ export interface KubernetesLeaseOptions {
   readonly identity?: string;
 }
 
-/** How replicas coordinate: the Kubernetes Lease, or your own coordinator. */
+/**
+ * How replicas coordinate: the Kubernetes Lease, or your own coordinator. Checked
+ * with every other option at init: a bad field fails `app.init()` with a
+ * TenancyConfigurationError naming it (`coordination.renewDeadline`, …).
+ */
 export type TenancyCoordinationOptions = KubernetesLeaseOptions | TenancyCoordinator;

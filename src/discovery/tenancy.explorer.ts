@@ -4,7 +4,7 @@ import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js'
 import { TenancyMetadataAccessor } from './tenancy-metadata.accessor.js';
 import { TenancyHandlerRegistry } from './tenancy-handler.registry.js';
 import { TenancyConfigurationError } from '../tenancy.errors.js';
-import { scopedHandlerHost } from '../tenancy.messages.js';
+import { describeProviderToken, scopedHandlerProvider } from '../tenancy.messages.js';
 import { TenancyLogger } from '../telemetry/tenancy-logger.js';
 
 /** Finds `@OnTenancyEvent` methods on providers and controllers at module init. */
@@ -36,16 +36,16 @@ export class TenancyExplorer implements OnModuleInit {
     // `useExisting` aliases point at an instance found under its own token.
     if (wrapper.isAlias) return;
     if (wrapper.isTransient || !wrapper.isDependencyTreeStatic()) {
-      this.rejectScopedHandlers(wrapper);
+      this.rejectScopedHost(wrapper);
       return;
     }
     const instance: unknown = wrapper.instance;
-    if (!instance || typeof instance !== 'object') return;
-    const prototype = Object.getPrototypeOf(instance);
-    // Null-prototype values (e.g. `useValue: Object.create(null)`) have no methods to scan.
-    if (prototype === null || seen.has(instance)) return;
+    if (!isScannable(instance) || seen.has(instance)) return;
     seen.add(instance);
     const className = instance.constructor?.name || String(wrapper.name);
+    const prototype = Object.getPrototypeOf(instance) as object | null;
+    // Null-prototype values (e.g. `useValue: Object.create(null)`) have no methods to scan.
+    if (prototype === null) return;
     for (const methodName of this.scanner.getAllMethodNames(prototype)) {
       const method = (instance as Record<string, unknown>)[methodName];
       if (typeof method !== 'function') continue;
@@ -59,17 +59,46 @@ export class TenancyExplorer implements OnModuleInit {
     }
   }
 
-  // Request-scoped and transient hosts have no single instance to call when an event
-  // arrives outside any request; skipping them would leave events silently unhandled.
-  private rejectScopedHandlers(wrapper: InstanceWrapper): void {
-    const prototype = (wrapper.metatype as { prototype?: object } | null)?.prototype;
-    if (!prototype) return;
-    for (const methodName of this.scanner.getAllMethodNames(prototype)) {
-      const method = (prototype as Record<string, unknown>)[methodName];
-      if (typeof method !== 'function' || this.metadata.getSubscriptions(method).length === 0) continue;
+  /**
+   * Request-scoped and transient hosts have no single instance to call when an event
+   * arrives outside any request; skipping them would leave events silently unhandled.
+   * A class provider (plain or `useClass`) shows its handlers on its class. A factory
+   * provider's class is known only from what the factory returned, so every instance
+   * Nest has built for it so far is inspected (a transient factory injected anywhere
+   * has one). The factory itself is never called here: it may need a real request.
+   */
+  private rejectScopedHost(wrapper: InstanceWrapper): void {
+    const candidates: object[] = [];
+    if (!wrapper.isFactory) {
+      const prototype = (wrapper.metatype as { prototype?: unknown } | null)?.prototype;
+      if (isScannable(prototype)) candidates.push(prototype);
+    }
+    const built: unknown[] = [wrapper.instance, ...wrapper.getStaticTransientInstances().map((host) => host?.instance)];
+    for (const instance of built) {
+      const prototype = isScannable(instance) ? (Object.getPrototypeOf(instance) as object | null) : null;
+      if (prototype !== null) candidates.push(prototype);
+    }
+    for (const prototype of candidates) {
+      const [methodName] = this.handlerMethods(prototype);
+      if (methodName === undefined) continue;
+      const className = (prototype.constructor as { name?: string } | undefined)?.name || String(wrapper.name);
       const scope = wrapper.isTransient ? 'transient' : 'request-scoped';
-      const className = (wrapper.metatype as { name?: string }).name || String(wrapper.name);
-      throw new TenancyConfigurationError(scopedHandlerHost(`${className}#${methodName}`, scope));
+      throw new TenancyConfigurationError(
+        scopedHandlerProvider(`${className}#${methodName}`, scope, describeProviderToken(wrapper.token)),
+      );
     }
   }
+
+  /** Names of the decorated methods reachable from a prototype, in scan order. */
+  private handlerMethods(prototype: object): string[] {
+    return this.scanner.getAllMethodNames(prototype).filter((methodName) => {
+      const method = (prototype as Record<string, unknown>)[methodName];
+      return typeof method === 'function' && this.metadata.getSubscriptions(method).length > 0;
+    });
+  }
+}
+
+/** An object whose methods can be scanned (falsy values and primitives have none). */
+function isScannable(value: unknown): value is object {
+  return typeof value === 'object' && value !== null;
 }

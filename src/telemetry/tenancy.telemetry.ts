@@ -1,7 +1,9 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { TENANCY_RESOLVED_OPTIONS } from '../tenancy.constants.js';
 import { TenancyConfigurationError } from '../tenancy.errors.js';
+import { metricsControllerShared } from '../tenancy.messages.js';
 import { createPromMetrics, type GaugeState, type PromMetrics } from './tenancy.prometheus.js';
+import { TenancyLogger } from './tenancy-logger.js';
 import type { TenancyCounters } from '../tenancy-status.js';
 import type { ResolvedTenancyOptions } from '../tenancy-options.js';
 
@@ -11,10 +13,12 @@ export type EventResult = 'success' | 'failure' | 'parked';
 /**
  * Counts what happens (for `getStatus()`) and, when the host passed a prom-client
  * registry in `metrics`, mirrors it into Prometheus metrics. The single place both
- * are updated, so they cannot disagree.
+ * are updated, so they cannot disagree. The metrics join the registry at module init
+ * and leave it at application shutdown (after the poller has stopped), so apps can
+ * share a registry and restart in one process.
  */
 @Injectable()
-export class TenancyTelemetry implements OnModuleInit {
+export class TenancyTelemetry implements OnModuleInit, OnApplicationShutdown {
   private readonly events = new Map<string, number>();
   private retries = 0;
   private readonly statusWrites = { ok: 0, failed: 0 };
@@ -22,16 +26,27 @@ export class TenancyTelemetry implements OnModuleInit {
   private prom?: PromMetrics;
   private gaugeState?: () => GaugeState;
 
-  constructor(@Inject(TENANCY_RESOLVED_OPTIONS) private readonly options: ResolvedTenancyOptions) {}
+  constructor(
+    @Inject(TENANCY_RESOLVED_OPTIONS) private readonly options: ResolvedTenancyOptions,
+    private readonly logger: TenancyLogger,
+  ) {}
 
   async onModuleInit(): Promise<void> {
     const metrics = this.options.metrics;
-    if (!metrics) return;
+    if (!metrics || this.prom) return;
     try {
       this.prom = await createPromMetrics(metrics.registry, this.options.controllerName, () => this.readGauges());
     } catch (error) {
       throw new TenancyConfigurationError(`TenancyModule ${(error as Error).message}`, { cause: error });
     }
+    if (this.prom.sharedController) this.logger.warn(metricsControllerShared(this.options.controllerName));
+  }
+
+  /** Leaves the registry: this controller's series go, and metrics no other app uses are unregistered. */
+  async onApplicationShutdown(): Promise<void> {
+    const prom = this.prom;
+    this.prom = undefined;
+    await prom?.release();
   }
 
   /** The poller tells us where to read live gauge values from. */

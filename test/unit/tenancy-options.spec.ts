@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { resolveTenancyOptions } from '../../src/tenancy-options.resolver.js';
 import type { TenancyModuleOptions } from '../../src/tenancy-options.js';
 import { TenancyConfigurationError } from '../../src/tenancy.errors.js';
-import { invalidOption } from '../../src/tenancy.messages.js';
+import { invalidOption, unknownOption } from '../../src/tenancy.messages.js';
 
 const URL_ENV = 'TENANT_MANAGER_URL';
 const TOKEN_ENV = 'TENANT_MANAGER_INTERNAL_TOKEN';
@@ -318,5 +318,148 @@ describe('resolveTenancyOptions: the token never appears in an error', () => {
     const fromEnv = configError({ controllerName: 'c' }, { [TOKEN_ENV]: secret });
     expect(fromEnv.message).not.toContain(secret);
     expect(fromEnv.message).toBe(invalidOption('url', 'undefined', 'is required (or set TENANT_MANAGER_URL)'));
+  });
+});
+
+describe('resolveTenancyOptions: coordination is validated with every other option', () => {
+  const lease = { type: 'kubernetes-lease', leaseName: 'tenancy-leader' } as const;
+  const coordinator = {
+    identity: 'replica-a',
+    acquire: async () => true,
+    renew: async () => true,
+    release: async () => {},
+  };
+
+  it('accepts a valid Lease config and a valid custom coordinator, kept as given', () => {
+    expect(resolveTenancyOptions({ ...base, coordination: lease }, noEnv).coordination).toBe(lease);
+    const custom = { ...coordinator, retryPeriod: 10, renewDeadline: 1_000 };
+    expect(resolveTenancyOptions({ ...base, coordination: custom }, noEnv).coordination).toBe(custom);
+  });
+
+  it('names the Lease timing order with both values, in the same error as a bad top-level field', () => {
+    const error = configError({ ...base, pollLimit: 0, coordination: { ...lease, renewDeadline: 20_000 } });
+    expect(error.message).toBe(
+      [
+        invalidOption('pollLimit', '0', 'must be between 1 and 1000'),
+        'TenancyModule option "coordination.renewDeadline" must be below leaseDuration (got 20000 ≥ 15000)',
+      ].join('; '),
+    );
+  });
+
+  it('names every bad Lease field, not only the first', () => {
+    const error = configError({
+      ...base,
+      coordination: { ...lease, leaseName: '', leaseDuration: -1, retryPeriod: 12_000, kubeconfig: 7 },
+    });
+    expect(error.message).toBe(
+      [
+        invalidOption('coordination.leaseName', '""', 'must be a DNS subdomain name (lowercase, at most 253 characters)'),
+        invalidOption('coordination.leaseDuration', '-1', 'must be a positive number of milliseconds'),
+        invalidOption('coordination.retryPeriod', '12000 ≥ 10000', 'must be below renewDeadline'),
+        invalidOption('coordination.kubeconfig', '7', 'must be a non-empty file path'),
+      ].join('; '),
+    );
+  });
+
+  it('checks a custom coordinator’s timings against the defaults it leaves out', () => {
+    expect(configError({ ...base, coordination: { ...coordinator, renewDeadline: 1_500 } }).message).toBe(
+      invalidOption('coordination.retryPeriod', '2000 ≥ 1500', 'must be below renewDeadline'),
+    );
+    expect(configError({ ...base, coordination: { ...coordinator, retryPeriod: 0, renewDeadline: '5s' } }).message).toBe(
+      [
+        invalidOption('coordination.retryPeriod', '0', 'must be a positive number of milliseconds'),
+        invalidOption('coordination.renewDeadline', '"5s"', 'must be a positive number of milliseconds'),
+      ].join('; '),
+    );
+    expect(configError({ ...base, coordination: { ...coordinator, identity: ' ', onLost: 'yes' } }).message).toBe(
+      [
+        invalidOption('coordination.identity', '" "', 'must be a non-empty string'),
+        invalidOption('coordination.onLost', '"yes"', 'must be a function'),
+      ].join('; '),
+    );
+  });
+
+  it.each([
+    [42, 'coordination', '42', 'must be a Kubernetes Lease config or a TenancyCoordinator'],
+    [{ type: 'consul' }, 'coordination.type', '"consul"', 'has an unknown type (supported: "kubernetes-lease")'],
+    [{ identity: 'x', acquire: () => true }, 'coordination', 'an object without renew(), release()', 'must implement TenancyCoordinator (identity, acquire, renew, release)'],
+  ])('rejects coordination %j', (coordination, field, shown, rule) => {
+    expect(configError({ ...base, coordination }).message).toBe(invalidOption(field, shown, rule));
+  });
+});
+
+describe('resolveTenancyOptions: unknown keys are errors, with the closest known key', () => {
+  it('suggests the option a misspelled key was meant to be, and never shows its value', () => {
+    const config = { pollIntervall: 250, internalTokne: 'hunter2-typo' };
+    const error = configError({ ...base, ...config });
+    expect(error.message).toBe(
+      [
+        unknownOption('pollIntervall', 'pollInterval'),
+        unknownOption('internalTokne', 'internalToken'),
+      ].join('; '),
+    );
+    expect(error.message).toBe(
+      'TenancyModule option "pollIntervall" is not a known option; did you mean "pollInterval"?; ' +
+        'TenancyModule option "internalTokne" is not a known option; did you mean "internalToken"?',
+    );
+    expect(error.message).not.toContain('hunter2-typo');
+  });
+
+  it('matches case-insensitively, and offers nothing when no key is within two edits', () => {
+    expect(configError({ ...base, MaxAttempts: 3 }).message).toBe(unknownOption('MaxAttempts', 'maxAttempts'));
+    expect(configError({ ...base, timeout: 3 }).message).toBe('TenancyModule option "timeout" is not a known option');
+  });
+
+  it('reports unknown Lease keys under coordination.', () => {
+    const error = configError({ ...base, coordination: { type: 'kubernetes-lease', leaseName: 'l', leaseDurations: 20_000 } });
+    expect(error.message).toBe(unknownOption('coordination.leaseDurations', 'coordination.leaseDuration'));
+  });
+
+  it('lists the unknown key with the problem it causes, in one error', () => {
+    const error = configError({ url: base.url, controlerName: 'c' });
+    expect(error.message).toBe(
+      [invalidOption('controllerName', 'undefined', 'is required'), unknownOption('controlerName', 'controllerName')].join('; '),
+    );
+  });
+
+  it('knows every option of TenancyModuleOptions (no option is mistaken for an unknown key)', () => {
+    const every: Required<TenancyModuleOptions> = {
+      ...base,
+      pollInterval: 1,
+      pollLimit: 1,
+      initialBackoff: 1,
+      maxBackoff: 1,
+      httpTimeout: 1,
+      onError: () => {},
+      internalToken: 't',
+      autoStart: true,
+      handlerTimeout: 1,
+      shutdownTimeout: 1,
+      concurrency: 1,
+      maxAttempts: 1,
+      maxQueuedEvents: 1,
+      resyncInterval: 1,
+      metrics: { registry: { registerMetric: () => {}, getSingleMetric: () => undefined, removeSingleMetric: () => {} } },
+      coordination: { type: 'kubernetes-lease', leaseName: 'l' },
+    };
+    expect(() => resolveTenancyOptions(every, noEnv)).not.toThrow();
+  });
+});
+
+describe('resolveTenancyOptions: metrics', () => {
+  it('accepts a prom-client Registry, kept as given', async () => {
+    const { Registry } = await import('prom-client');
+    const registry = new Registry();
+    expect(resolveTenancyOptions({ ...base, metrics: { registry } }, noEnv).metrics?.registry).toBe(registry);
+  });
+
+  it.each([
+    ['no registry', {}],
+    ['a registry without the lookup and removal the metrics lifecycle needs', { registry: { registerMetric: () => {} } }],
+    ['null', null],
+  ])('rejects metrics with %s', (_what, metrics) => {
+    expect(configError({ ...base, metrics }).message).toBe(
+      invalidOption('metrics', 'an object without a prom-client registry', 'must be { registry: Registry }'),
+    );
   });
 });

@@ -6,13 +6,19 @@ const PREFIX = 'coordination "kubernetes-lease"';
 export const missingKubernetesClient = (detail?: string): string =>
   `${PREFIX} needs the optional peer "@kubernetes/client-node"${detail ? ` (loading it failed: ${detail})` : ''}`;
 
-/** An option has a value outside its rule. */
-export const invalidLeaseOption = (field: string, value: unknown, rule: string): string =>
-  `${PREFIX}: option "${field}" ${rule} (got ${shown(value)})`;
+/** Rule texts of the Lease options; the option resolver adds the field and the value. */
+export const LEASE_RULES = Object.freeze({
+  leaseName: 'must be a DNS subdomain name (lowercase, at most 253 characters)',
+  namespace: 'must be a DNS label (lowercase, at most 63 characters)',
+  kubeconfig: 'must be a non-empty file path',
+  identity: 'must be a non-empty string',
+});
 
-/** Two timing options are in the wrong order. */
-export const leaseTimingOrder = (shorter: string, shorterMs: number, longer: string, longerMs: number): string =>
-  `${PREFIX}: option "${shorter}" (${shorterMs} ms) must be less than "${longer}" (${longerMs} ms)`;
+/** A timing option that must be shorter than another one. */
+export const mustBeBelow = (longer: string): string => `must be below ${longer}`;
+
+/** The value shown for two timings in the wrong order, e.g. `20000 ≥ 15000`. */
+export const timingOrderShown = (shorterMs: number, longerMs: number): string => `${shorterMs} ≥ ${longerMs}`;
 
 /** A Lease API call failed. */
 export const leaseRequestFailed = (operation: string, lease: string, detail: string): string =>
@@ -21,7 +27,3 @@ export const leaseRequestFailed = (operation: string, lease: string, detail: str
 /** A Lease attempt did not finish in time. */
 export const leaseAttemptTimedOut = (operation: string, lease: string, timeoutMs: number): string =>
   `${PREFIX}: ${operation} of Lease ${lease} timed out after ${timeoutMs} ms`;
-
-function shown(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
-}

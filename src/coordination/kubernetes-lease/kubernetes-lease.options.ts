@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { invalidLeaseOption, leaseTimingOrder } from './kubernetes-lease.messages.js';
+import { checkDuration, problem, type OptionProblem } from '../../common/option-problem.js';
+import { TenancyConfigurationError } from '../../tenancy.errors.js';
+import { invalidOption } from '../../tenancy.messages.js';
+import { LEASE_RULES, mustBeBelow, timingOrderShown } from './kubernetes-lease.messages.js';
 import type { KubernetesLeaseOptions } from '../tenancy-coordinator.js';
 
 /** Defaults of the Kubernetes Lease coordinator (ms), the same as client-go's leader election. */
@@ -8,6 +11,18 @@ export const KUBERNETES_LEASE_DEFAULTS = Object.freeze({
   renewDeadline: 10_000,
   retryPeriod: 2_000,
 });
+
+/** Every key of {@link KubernetesLeaseOptions}; the type check fails when one is missing here. */
+export const KUBERNETES_LEASE_KEYS = Object.freeze({
+  type: true,
+  leaseName: true,
+  namespace: true,
+  leaseDuration: true,
+  renewDeadline: true,
+  retryPeriod: true,
+  kubeconfig: true,
+  identity: true,
+} satisfies Record<keyof KubernetesLeaseOptions, true>);
 
 /** Where a pod finds its own namespace (mounted with the service-account token). */
 export const SERVICE_ACCOUNT_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -39,44 +54,88 @@ const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /**
+ * Every rule the Lease options break, with defaults applied for the timing order;
+ * fields are prefixed with `prefix` (the option resolver passes `coordination.`).
+ * Unknown keys are the resolver's to report.
+ */
+export function kubernetesLeaseProblems(options: KubernetesLeaseOptions, prefix = ''): OptionProblem[] {
+  const problems: OptionProblem[] = [];
+  const field = (name: string) => `${prefix}${name}`;
+  const { leaseName, namespace, kubeconfig, identity } = options as unknown as Record<string, unknown>;
+  if (typeof leaseName !== 'string' || leaseName.length > 253 || !DNS_SUBDOMAIN.test(leaseName)) {
+    problems.push(problem(field('leaseName'), leaseName, LEASE_RULES.leaseName));
+  }
+  if (namespace !== undefined && !isDnsLabel(namespace)) {
+    problems.push(problem(field('namespace'), namespace, LEASE_RULES.namespace));
+  }
+  const timings = {
+    leaseDuration: options.leaseDuration ?? KUBERNETES_LEASE_DEFAULTS.leaseDuration,
+    renewDeadline: options.renewDeadline ?? KUBERNETES_LEASE_DEFAULTS.renewDeadline,
+    retryPeriod: options.retryPeriod ?? KUBERNETES_LEASE_DEFAULTS.retryPeriod,
+  };
+  const badTimings = new Set<string>();
+  for (const [name, value] of Object.entries(timings)) {
+    const found = checkDuration(field(name), value);
+    if (found) {
+      problems.push(found);
+      badTimings.add(name);
+    }
+  }
+  problems.push(...timingOrderProblems(timings, badTimings, prefix));
+  if (kubeconfig !== undefined && (typeof kubeconfig !== 'string' || kubeconfig === '')) {
+    problems.push(problem(field('kubeconfig'), kubeconfig, LEASE_RULES.kubeconfig));
+  }
+  if (identity !== undefined && (typeof identity !== 'string' || identity.trim() === '')) {
+    problems.push(problem(field('identity'), identity, LEASE_RULES.identity));
+  }
+  return problems;
+}
+
+/**
+ * `retryPeriod < renewDeadline < leaseDuration` (the last only when given): a
+ * replica must retry before its deadline, and give up before the lease can pass on.
+ */
+export function timingOrderProblems(
+  timings: { leaseDuration?: number; renewDeadline: number; retryPeriod: number },
+  invalid: ReadonlySet<string>,
+  prefix = '',
+): OptionProblem[] {
+  const problems: OptionProblem[] = [];
+  const order = [
+    ['retryPeriod', 'renewDeadline'],
+    ['renewDeadline', 'leaseDuration'],
+  ] as const;
+  for (const [shorter, longer] of order) {
+    const short = timings[shorter];
+    const long = timings[longer];
+    if (long === undefined || invalid.has(shorter) || invalid.has(longer) || short < long) continue;
+    problems.push({ field: `${prefix}${shorter}`, shown: timingOrderShown(short, long), rule: mustBeBelow(longer) });
+  }
+  return problems;
+}
+
+/**
  * Applies defaults field by field (`??`, so an explicit `undefined` still gets the
- * default) and checks the rules. Throws an Error naming the field and its value.
+ * default) and checks the rules. Throws a {@link TenancyConfigurationError} naming
+ * every bad field and its value. The option resolver has already run the same checks
+ * at init; what only this can check is the namespace read from the pod.
  */
 export function resolveKubernetesLeaseOptions(
   options: KubernetesLeaseOptions,
   environment: KubernetesLeaseEnvironment = {},
 ): ResolvedKubernetesLeaseOptions {
-  const leaseName = options.leaseName;
-  if (typeof leaseName !== 'string' || leaseName.length > 253 || !DNS_SUBDOMAIN.test(leaseName)) {
-    throw new Error(invalidLeaseOption('leaseName', leaseName, 'must be a DNS subdomain name (lowercase, at most 253 characters)'));
+  const problems = kubernetesLeaseProblems(options, 'coordination.');
+  if (problems.length > 0) {
+    throw new TenancyConfigurationError(problems.map((p) => invalidOption(p.field, p.shown, p.rule)).join('; '));
   }
-  if (options.namespace !== undefined) checkNamespace(options.namespace, 'namespace');
-
-  const leaseDuration = positiveMs('leaseDuration', options.leaseDuration ?? KUBERNETES_LEASE_DEFAULTS.leaseDuration);
-  const renewDeadline = positiveMs('renewDeadline', options.renewDeadline ?? KUBERNETES_LEASE_DEFAULTS.renewDeadline);
-  const retryPeriod = positiveMs('retryPeriod', options.retryPeriod ?? KUBERNETES_LEASE_DEFAULTS.retryPeriod);
-  if (renewDeadline >= leaseDuration) {
-    throw new Error(leaseTimingOrder('renewDeadline', renewDeadline, 'leaseDuration', leaseDuration));
-  }
-  if (retryPeriod >= renewDeadline) {
-    throw new Error(leaseTimingOrder('retryPeriod', retryPeriod, 'renewDeadline', renewDeadline));
-  }
-
-  if (options.kubeconfig !== undefined && (typeof options.kubeconfig !== 'string' || options.kubeconfig === '')) {
-    throw new Error(invalidLeaseOption('kubeconfig', options.kubeconfig, 'must be a non-empty file path'));
-  }
-  if (options.identity !== undefined && (typeof options.identity !== 'string' || options.identity.trim() === '')) {
-    throw new Error(invalidLeaseOption('identity', options.identity, 'must be a non-empty string'));
-  }
-
   const namespace = options.namespace ?? podNamespace(environment) ?? 'default';
   const identity = options.identity ?? defaultIdentity(environment);
   return Object.freeze({
-    leaseName,
+    leaseName: options.leaseName,
     namespace,
-    leaseDuration,
-    renewDeadline,
-    retryPeriod,
+    leaseDuration: options.leaseDuration ?? KUBERNETES_LEASE_DEFAULTS.leaseDuration,
+    renewDeadline: options.renewDeadline ?? KUBERNETES_LEASE_DEFAULTS.renewDeadline,
+    retryPeriod: options.retryPeriod ?? KUBERNETES_LEASE_DEFAULTS.retryPeriod,
     ...(options.kubeconfig === undefined ? {} : { kubeconfig: options.kubeconfig }),
     identity,
   });
@@ -104,19 +163,14 @@ export function readPodNamespace(file = SERVICE_ACCOUNT_NAMESPACE_FILE): string 
 
 function podNamespace(environment: KubernetesLeaseEnvironment): string | undefined {
   const namespace = (environment.podNamespace ?? readPodNamespace)();
-  if (namespace !== undefined) checkNamespace(namespace, `namespace (from ${SERVICE_ACCOUNT_NAMESPACE_FILE})`);
+  if (namespace !== undefined && !isDnsLabel(namespace)) {
+    throw new TenancyConfigurationError(
+      invalidOption(`coordination.namespace (from ${SERVICE_ACCOUNT_NAMESPACE_FILE})`, JSON.stringify(namespace), LEASE_RULES.namespace),
+    );
+  }
   return namespace;
 }
 
-function checkNamespace(namespace: unknown, field: string): void {
-  if (typeof namespace !== 'string' || namespace.length > 63 || !DNS_LABEL.test(namespace)) {
-    throw new Error(invalidLeaseOption(field, namespace, 'must be a DNS label (lowercase, at most 63 characters)'));
-  }
-}
-
-function positiveMs(field: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new Error(invalidLeaseOption(field, value, 'must be a positive number of milliseconds'));
-  }
-  return value;
+function isDnsLabel(namespace: unknown): boolean {
+  return typeof namespace === 'string' && namespace.length <= 63 && DNS_LABEL.test(namespace);
 }

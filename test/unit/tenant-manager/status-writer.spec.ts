@@ -52,7 +52,7 @@ describe('StatusWriter', () => {
     const reporter = new StatusWriter(
       client as unknown as TenantManagerClient,
       resolved,
-      new TenancyTelemetry(resolved),
+      new TenancyTelemetry(resolved, new TenancyLogger(resolved)),
       new TenancyLogger(resolved),
     );
     telemetry.set(reporter, (reporter as unknown as { telemetry: TenancyTelemetry }).telemetry);

@@ -2,10 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { invalidLeaseOption, leaseTimingOrder } from '../../../../src/coordination/kubernetes-lease/kubernetes-lease.messages.js';
+import { TenancyConfigurationError } from '../../../../src/tenancy.errors.js';
+import { invalidOption } from '../../../../src/tenancy.messages.js';
 import {
   KUBERNETES_LEASE_DEFAULTS,
   defaultIdentity,
+  type KubernetesLeaseEnvironment,
   readPodNamespace,
   resolveKubernetesLeaseOptions,
 } from '../../../../src/coordination/kubernetes-lease/kubernetes-lease.options.js';
@@ -13,6 +15,24 @@ import { KubernetesLeaseCoordinator } from '../../../../src/coordination/kuberne
 
 const base = { type: 'kubernetes-lease', leaseName: 'tenancy-leader' } as const;
 const outsidePod = { podNamespace: () => undefined, hostname: 'pod-a', random: () => 0 };
+
+/** The text of one invalid Lease option, as the option resolver words it. */
+const invalidLeaseOption = (field: string, value: unknown, rule: string) =>
+  invalidOption(`coordination.${field}`, typeof value === 'string' ? JSON.stringify(value) : String(value), rule);
+const leaseTimingOrder = (shorter: string, shorterMs: number, longer: string, longerMs: number) =>
+  invalidOption(`coordination.${shorter}`, `${shorterMs} ≥ ${longerMs}`, `must be below ${longer}`);
+
+/** What resolveKubernetesLeaseOptions threw; fails the test when it did not throw a TenancyConfigurationError. */
+function leaseError(options: unknown, environment: KubernetesLeaseEnvironment = outsidePod): TenancyConfigurationError {
+  let thrown: unknown;
+  try {
+    resolveKubernetesLeaseOptions(options as never, environment);
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(TenancyConfigurationError);
+  return thrown as TenancyConfigurationError;
+}
 
 describe('resolveKubernetesLeaseOptions', () => {
   let dir: string | undefined;
@@ -71,17 +91,30 @@ describe('resolveKubernetesLeaseOptions', () => {
   });
 
   it('refuses renewDeadline >= leaseDuration, naming both fields and values', () => {
-    expect(() => resolveKubernetesLeaseOptions({ ...base, leaseDuration: 10_000 }, outsidePod)).toThrow(
+    expect(leaseError({ ...base, leaseDuration: 10_000 }).message).toBe(
       leaseTimingOrder('renewDeadline', 10_000, 'leaseDuration', 10_000),
     );
-    expect(() => resolveKubernetesLeaseOptions({ ...base, leaseDuration: 300, renewDeadline: 400, retryPeriod: 50 }, outsidePod)).toThrow(
-      'coordination "kubernetes-lease": option "renewDeadline" (400 ms) must be less than "leaseDuration" (300 ms)',
+    expect(leaseError({ ...base, leaseDuration: 300, renewDeadline: 400, retryPeriod: 50 }).message).toBe(
+      'TenancyModule option "coordination.renewDeadline" must be below leaseDuration (got 400 ≥ 300)',
     );
   });
 
   it('refuses retryPeriod >= renewDeadline, naming both fields and values', () => {
-    expect(() => resolveKubernetesLeaseOptions({ ...base, retryPeriod: 10_000 }, outsidePod)).toThrow(
+    expect(leaseError({ ...base, retryPeriod: 10_000 }).message).toBe(
       leaseTimingOrder('retryPeriod', 10_000, 'renewDeadline', 10_000),
+    );
+  });
+
+  it('names every bad field at once, not only the first', () => {
+    const error = leaseError({ ...base, leaseName: 'Bad_Name', namespace: 'a.b', retryPeriod: 0, renewDeadline: 20_000, identity: '' });
+    expect(error.message).toBe(
+      [
+        invalidLeaseOption('leaseName', 'Bad_Name', 'must be a DNS subdomain name (lowercase, at most 253 characters)'),
+        invalidLeaseOption('namespace', 'a.b', 'must be a DNS label (lowercase, at most 63 characters)'),
+        invalidLeaseOption('retryPeriod', 0, 'must be a positive number of milliseconds'),
+        leaseTimingOrder('renewDeadline', 20_000, 'leaseDuration', 15_000),
+        invalidLeaseOption('identity', '', 'must be a non-empty string'),
+      ].join('; '),
     );
   });
 
@@ -92,39 +125,49 @@ describe('resolveKubernetesLeaseOptions', () => {
     ['retryPeriod', Number.POSITIVE_INFINITY],
     ['retryPeriod', '2000'],
   ])('refuses %s = %s', (field, value) => {
-    expect(() => resolveKubernetesLeaseOptions({ ...base, [field]: value } as never, outsidePod)).toThrow(
+    expect(leaseError({ ...base, [field]: value }).message).toBe(
       invalidLeaseOption(field, value, 'must be a positive number of milliseconds'),
     );
   });
 
+  it('refuses a timing a Node timer cannot wait', () => {
+    expect(leaseError({ ...base, leaseDuration: 2_147_483_648 }).message).toBe(
+      invalidLeaseOption('leaseDuration', 2_147_483_648, 'must be at most 2147483647'),
+    );
+  });
+
   it.each(['', 'Tenancy', 'a_b', '-a', 'x'.repeat(254)])('refuses leaseName %j', (leaseName) => {
-    expect(() => resolveKubernetesLeaseOptions({ ...base, leaseName }, outsidePod)).toThrow(
+    expect(leaseError({ ...base, leaseName }).message).toBe(
       invalidLeaseOption('leaseName', leaseName, 'must be a DNS subdomain name (lowercase, at most 253 characters)'),
     );
   });
 
   it('refuses a namespace that is not a DNS label, from options or from the pod', () => {
-    expect(() => resolveKubernetesLeaseOptions({ ...base, namespace: 'a.b' }, outsidePod)).toThrow(
+    expect(leaseError({ ...base, namespace: 'a.b' }).message).toBe(
       invalidLeaseOption('namespace', 'a.b', 'must be a DNS label (lowercase, at most 63 characters)'),
     );
-    expect(() => resolveKubernetesLeaseOptions(base, { ...outsidePod, podNamespace: () => 'Bad' })).toThrow(
-      /option "namespace \(from \/var\/run\/secrets\/kubernetes\.io\/serviceaccount\/namespace\)" must be a DNS label/,
+    expect(leaseError(base, { ...outsidePod, podNamespace: () => 'Bad' }).message).toBe(
+      'TenancyModule option "coordination.namespace (from /var/run/secrets/kubernetes.io/serviceaccount/namespace)" ' +
+        'must be a DNS label (lowercase, at most 63 characters) (got "Bad")',
     );
   });
 
   it('refuses an empty identity or kubeconfig', () => {
-    expect(() => resolveKubernetesLeaseOptions({ ...base, identity: ' ' }, outsidePod)).toThrow(
-      invalidLeaseOption('identity', ' ', 'must be a non-empty string'),
-    );
-    expect(() => resolveKubernetesLeaseOptions({ ...base, kubeconfig: '' }, outsidePod)).toThrow(
+    expect(leaseError({ ...base, identity: ' ' }).message).toBe(invalidLeaseOption('identity', ' ', 'must be a non-empty string'));
+    expect(leaseError({ ...base, kubeconfig: '' }).message).toBe(
       invalidLeaseOption('kubeconfig', '', 'must be a non-empty file path'),
     );
   });
 
-  it('the coordinator validates in its constructor', () => {
-    expect(() => new KubernetesLeaseCoordinator({ ...base, namespace: 'ns', renewDeadline: 20_000 })).toThrow(
-      leaseTimingOrder('renewDeadline', 20_000, 'leaseDuration', 15_000),
-    );
+  it('the coordinator validates in its constructor, with a TenancyConfigurationError', () => {
+    let thrown: unknown;
+    try {
+      new KubernetesLeaseCoordinator({ ...base, namespace: 'ns', renewDeadline: 20_000 });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(TenancyConfigurationError);
+    expect((thrown as Error).message).toBe(leaseTimingOrder('renewDeadline', 20_000, 'leaseDuration', 15_000));
   });
 });
 
