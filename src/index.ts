@@ -1,6 +1,12 @@
 export { TenancyModule } from './tenancy.module.js';
 export { TENANCY_MODULE_OPTIONS } from './tenancy.module-definition.js';
-export type { TenancyErrorCallback, TenancyMetricsOptions, TenancyModuleOptions } from './tenancy-options.js';
+export type {
+  HttpServiceLike,
+  TenancyErrorCallback,
+  TenancyMetricsOptions,
+  TenancyModuleOptions,
+  TenancyTransportOption,
+} from './tenancy-options.js';
 export {
   OnTenancyEvent,
   type EventTypeFilter,
