@@ -102,8 +102,13 @@ export function describeThrown(value: unknown, max = 2_000): string {
         return `function ${readName(value) || '(anonymous)'}`;
     }
     if (isErrorLike(value)) {
-      const message = (value as Error).message;
       const name = readName(value) || 'Error';
+      let message: unknown;
+      try {
+        message = (value as Error).message;
+      } catch {
+        return `${name} whose message cannot be read`;
+      }
       if (typeof message === 'string') return clip(message === '' ? name : `${name}: ${message}`, max);
     }
   } catch {
