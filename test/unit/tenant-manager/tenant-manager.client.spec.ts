@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { getEventListeners } from 'node:events';
 import { inspect } from 'node:util';
 import axios from 'axios';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -283,5 +284,18 @@ describe.each(transports)('TenantManagerClient over %s', (_name, createTransport
     expect(seen.filter((s) => s.method === 'GET')).toHaveLength(1);
     for (const res of held) res.end();
     await Promise.all(writes);
+  });
+
+  it('leaves no listener on a long-lived caller signal, after successes and failures alike', async () => {
+    let n = 0;
+    const { url } = await start((req, res) => {
+      n += 1;
+      res.statusCode = n % 2 === 0 ? 500 : 200;
+      res.end();
+    });
+    const c = client(url);
+    const shared = new AbortController();
+    for (let i = 0; i < 20; i += 1) await c.putStatus('org', `o${i}`, 'completed', '', shared.signal).catch(() => undefined);
+    expect(getEventListeners(shared.signal, 'abort')).toHaveLength(0);
   });
 });
