@@ -41,6 +41,8 @@ export const malformedResponse = (detail: string): string => `malformed response
 export const responseTooLarge = (limit: number): string =>
   `response body exceeds maxResponseBytes (${limit} bytes); abandoned`;
 
+export const responseUndecodable = (code: string): string => `response body cannot be decoded as text (${code})`;
+
 export const connectionClosedEarly = (): string => 'connection closed before the response ended';
 
 export const requestAborted = (): string => 'aborted';

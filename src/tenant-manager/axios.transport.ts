@@ -1,6 +1,6 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { responseTooLarge } from '../tenancy.messages.js';
+import { responseTooLarge, responseUndecodable } from '../tenancy.messages.js';
 import { redactCredentials } from './redact-url.js';
 import {
   type TenantManagerTransport,
@@ -116,6 +116,7 @@ export class AxiosTransport implements TenantManagerTransport {
     if (typeof message === 'string' && message.startsWith('maxContentLength')) {
       return new TransportFailure(responseTooLarge(this.maxResponseBytes));
     }
+    if (code === 'ERR_STRING_TOO_LONG') return new TransportFailure(responseUndecodable(code));
     const detail = typeof code === 'string' && code !== 'ERR_BAD_RESPONSE' ? code : typeof message === 'string' ? message : 'request failed';
     const cause = new Error(typeof message === 'string' ? redactCredentials(message) : detail);
     if (typeof code === 'string') Object.assign(cause, { code });

@@ -1,6 +1,6 @@
 import { Agent as HttpAgent, type IncomingMessage, request as httpRequest, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { connectionClosedEarly, requestAborted, responseTooLarge } from '../tenancy.messages.js';
+import { connectionClosedEarly, requestAborted, responseTooLarge, responseUndecodable } from '../tenancy.messages.js';
 import {
   type TenantManagerTransport,
   type TransportChannel,
@@ -96,7 +96,7 @@ export class NodeHttpTransport implements TenantManagerTransport {
             text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
           } catch (error) {
             // ERR_STRING_TOO_LONG and friends: a failed request, never an uncaught throw.
-            return reject(new TransportFailure(errorDetail(error), { cause: error }));
+            return reject(new TransportFailure(responseUndecodable(errorDetail(error)), { cause: error }));
           }
           chunks = [];
           signal.removeEventListener('abort', abort);

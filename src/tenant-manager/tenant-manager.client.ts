@@ -134,8 +134,8 @@ export class TenantManagerClient implements OnApplicationShutdown {
     if (deadline.timedOut) return requestTimedOut(this.options.httpTimeout);
     if (deadline.signal.aborted) return requestAborted();
     const detail = thrown instanceof TransportFailure ? thrown.detail : describeThrown(thrown, 500);
-    // A code alone (ECONNREFUSED) does not say where: add the base URL, credentials masked.
-    return /^E[A-Z_]+$/.test(detail) ? unreachable(detail, this.shownBase) : detail;
+    // A system error code alone (ECONNREFUSED, EAI_AGAIN) does not say where: add the base URL, credentials masked.
+    return /^E(?!RR_)[A-Z_]+$/.test(detail) ? unreachable(detail, this.shownBase) : detail;
   }
 }
 
