@@ -107,6 +107,18 @@ describe.each(VARIANTS)('the wire contract over the %s transport (e2e)', (varian
     );
   });
 
+  it('a Tenant Manager that is down: the replay failure says each thing once', async () => {
+    await proxy.stop();
+    const { errors } = await start({});
+    await waitFor(() => errors.length > 0);
+    const escaped = proxyUrl.replace(/[.]/g, '\\.');
+    expect(errors[0].message).toMatch(
+      new RegExp(
+        `^Tenant Manager replay failed: GET /v1/events\\?controller=${CONTROLLER}&replay=true: ECONNREFUSED \\(${escaped}\\); retrying in \\d+ ms \\(attempt 1\\)$`,
+      ),
+    );
+  });
+
   it('a replay that trickles its body fails at httpTimeout and recovers when the server behaves', async () => {
     proxy.rule = { match: isReplay, behave: { kind: 'trickle', every: 100 } };
     tm.fake.createOrg('acme');
