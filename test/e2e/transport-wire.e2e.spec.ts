@@ -165,6 +165,20 @@ describe.each(VARIANTS)('the wire contract over the %s transport (e2e)', (varian
     );
   });
 
+  it('shutdown is not held by a trickling status write: each attempt ends at httpTimeout', async () => {
+    const { app, poller } = await start({ httpTimeout: 1_000, shutdownTimeout: 20_000 });
+    await poller.whenReady();
+    proxy.rule = { match: isStatusWrite, behave: { kind: 'trickle', every: 100 } };
+    tm.fake.createOrg('slow');
+    await waitFor(() => app.get(Recorder).seen.includes('org/created/slow'));
+    await waitFor(() => proxy.seen.some(isStatusWrite));
+    const closing = Date.now();
+    await app.close();
+    // ~3 s: the resource's queued writes go one at a time, each cut at httpTimeout.
+    // Without a deadline, close() waited the whole shutdownTimeout (20 s).
+    expect(Date.now() - closing).toBeLessThan(12_000);
+  });
+
   it('an endless body is abandoned at maxResponseBytes with memory bounded, then the replay recovers', async () => {
     const limit = 1024 * 1024;
     proxy.rule = { match: isReplay, behave: { kind: 'endless' } };
