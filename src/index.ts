@@ -1,5 +1,11 @@
 export { TenancyModule } from './tenancy.module.js';
-export type { TenancyErrorCallback, TenancyMetricsOptions, TenancyModuleOptions } from './tenancy-options.js';
+export type {
+  HttpServiceLike,
+  TenancyErrorCallback,
+  TenancyMetricsOptions,
+  TenancyModuleOptions,
+  TenancyTransportOption,
+} from './tenancy-options.js';
 export {
   OnTenancyEvent,
   type EventTypeFilter,

@@ -1,10 +1,10 @@
-import { plainToInstance } from 'class-transformer';
 import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, validateSync } from 'class-validator';
 import { MAX_TIMER_MS as MAX_TIMER, unknownKeys } from './common/option-problem.js';
 import { coordinationProblems, leaseKeysOf } from './coordination/coordination.options.js';
 import { DEFAULTS, ENV_INTERNAL_TOKEN, ENV_TENANT_MANAGER_URL, MAX_POLL_LIMIT } from './tenancy.constants.js';
 import { TenancyConfigurationError } from './tenancy.errors.js';
 import { describeValue, invalidOption, unknownOption } from './tenancy.messages.js';
+import { redactCredentials } from './tenant-manager/redact-url.js';
 import type { ResolvedTenancyOptions, TenancyModuleOptions } from './tenancy-options.js';
 
 /** class-validator schema; the only place the rules live. */
@@ -41,6 +41,10 @@ class TenancyOptionsSchema {
   @Min(1, { message: 'must be positive' })
   @Max(MAX_TIMER, { message: `must be at most ${MAX_TIMER}` })
   httpTimeout: number;
+
+  @IsInt({ message: 'must be an integer number of bytes' })
+  @Min(1, { message: 'must be positive' })
+  maxResponseBytes: number;
 
   @IsOptional()
   @IsString({ message: 'must be a string' })
@@ -106,6 +110,7 @@ export function resolveTenancyOptions(
     initialBackoff: options.initialBackoff ?? DEFAULTS.initialBackoff,
     maxBackoff: options.maxBackoff ?? DEFAULTS.maxBackoff,
     httpTimeout: options.httpTimeout ?? DEFAULTS.httpTimeout,
+    maxResponseBytes: options.maxResponseBytes ?? DEFAULTS.maxResponseBytes,
     internalToken: options.internalToken ?? (env[ENV_INTERNAL_TOKEN] || undefined),
     autoStart: options.autoStart ?? DEFAULTS.autoStart,
     handlerTimeout: options.handlerTimeout,
@@ -115,10 +120,12 @@ export function resolveTenancyOptions(
     maxQueuedEvents: options.maxQueuedEvents ?? DEFAULTS.maxQueuedEvents,
     resyncInterval: options.resyncInterval,
   };
-  const schema = plainToInstance(TenancyOptionsSchema, candidate);
+  // A plain copy: class-transformer would try to construct object values (a URL given as url) and throw.
+  const schema = Object.assign(new TenancyOptionsSchema(), candidate);
   const errors = validateSync(schema, { forbidUnknownValues: false });
   const problems = errors.map((error) => {
-    const shown = SECRET_FIELDS.has(error.property) ? '[redacted]' : describeValue(error.value);
+    // A URL's credentials never reach an option error either.
+    const shown = SECRET_FIELDS.has(error.property) ? '[redacted]' : redactCredentials(describeValue(error.value));
     return invalidOption(error.property, shown, firstRule(error.constraints));
   });
   const invalid = new Set(errors.map((e) => e.property));
@@ -130,8 +137,12 @@ export function resolveTenancyOptions(
   }
   for (const found of coordinationProblems(options.coordination)) problems.push(invalidOption(found.field, found.shown, found.rule));
   if (!invalid.has('url') && !isHttpUrl(candidate.url as string)) {
-    problems.push(invalidOption('url', describeValue(candidate.url), 'must be an http(s) URL'));
+    problems.push(invalidOption('url', redactCredentials(describeValue(candidate.url)), 'must be an http(s) URL'));
   }
+  const tokenProblem = invalid.has('internalToken') ? undefined : checkToken(candidate.internalToken);
+  if (tokenProblem) problems.push(invalidOption('internalToken', '[redacted]', tokenProblem));
+  const transportProblem = checkTransport(options.transport);
+  if (transportProblem) problems.push(invalidOption('transport', transportProblem.shown, transportProblem.rule));
   if (!invalid.has('initialBackoff') && !invalid.has('maxBackoff') && candidate.initialBackoff > candidate.maxBackoff) {
     problems.push(
       invalidOption('initialBackoff', String(candidate.initialBackoff), `must not exceed maxBackoff (${candidate.maxBackoff})`),
@@ -146,6 +157,7 @@ export function resolveTenancyOptions(
     url: (candidate.url as string).replace(/\/+$/, ''),
     controllerName: candidate.controllerName,
     onError: options.onError,
+    transport: options.transport ?? 'node',
     metrics: options.metrics,
     coordination: options.coordination,
   });
@@ -171,6 +183,8 @@ const KNOWN_OPTIONS = Object.freeze({
   resyncInterval: true,
   metrics: true,
   coordination: true,
+  transport: true,
+  maxResponseBytes: true,
 } satisfies Record<keyof TenancyModuleOptions, true>);
 
 /**
@@ -184,6 +198,31 @@ function unknownOptionProblems(options: TenancyModuleOptions): string[] {
   const lease = leaseKeysOf(options.coordination);
   if (lease) found.push(...unknownKeys(lease.options, lease.known, 'coordination.'));
   return found.map((key) => unknownOption(key.field, key.suggestion));
+}
+
+/**
+ * A token is sent as a header value: control characters (a trailing newline from a
+ * secret file) or surrounding blanks would make every request fail obscurely.
+ * The message names the problem, never the token.
+ */
+function checkToken(token: string | undefined): string | undefined {
+  if (token === undefined) return undefined;
+  // oxlint-disable-next-line no-control-regex -- finding control characters is the point
+  if (/[\u0000-\u001f\u007f]/.test(token.trim())) return 'must not contain control characters';
+  if (token.trim() !== token) return 'must not start or end with whitespace or a newline';
+  if (/[^\u0020-\u00ff]/.test(token)) return 'must contain only printable Latin-1 characters (it is sent as a header)';
+  return undefined;
+}
+
+function checkTransport(value: unknown): { shown: string; rule: string } | undefined {
+  if (value === undefined || value === 'node' || value === 'axios') return undefined;
+  const rule = "must be 'node', 'axios' or { httpService } (an HttpService from @nestjs/axios)";
+  if (value === null || typeof value !== 'object') return { shown: describeValue(value), rule };
+  const httpService = (value as { httpService?: { axiosRef?: { request?: unknown } } }).httpService;
+  if (typeof httpService?.axiosRef?.request !== 'function') {
+    return { shown: 'an object without httpService.axiosRef', rule };
+  }
+  return undefined;
 }
 
 // "Is required" explains a missing value best, then the type rule ("must be an integer" beats "must be positive" for 0.5).

@@ -10,6 +10,22 @@ export interface PromRegistryLike {
   removeSingleMetric(name: string): void;
 }
 
+/**
+ * An `HttpService` from `@nestjs/axios` (typed structurally: `@nestjs/axios` is an
+ * optional peer). Only its `axiosRef` is used.
+ */
+export interface HttpServiceLike {
+  readonly axiosRef: { request(config: never): PromiseLike<unknown> };
+}
+
+/**
+ * How requests reach the Tenant Manager: `'node'` (Node's HTTP client, the
+ * fastest), `'axios'` (a fresh axios instance: `HTTP_PROXY`/`NO_PROXY` apply), or
+ * `{ httpService }` (your `HttpModule`'s instance: its config, interceptors and
+ * proxy settings apply).
+ */
+export type TenancyTransportOption = 'node' | 'axios' | { readonly httpService: HttpServiceLike };
+
 /** Called with every failure the poller reports (never throws into the poller). */
 export type TenancyErrorCallback = (error: Error, message: string) => void;
 
@@ -27,8 +43,25 @@ export interface TenancyModuleOptions {
   initialBackoff?: number;
   /** Retry delay cap. Default 30000. */
   maxBackoff?: number;
-  /** Timeout of one HTTP request. Default 30000. */
+  /**
+   * Deadline of one HTTP request, from connecting to the last byte of the body
+   * (a server trickling its answer fails too). A timed-out request is a failed
+   * request: retried like any other. Default 30000.
+   */
   httpTimeout?: number;
+  /**
+   * Largest response body accepted, in bytes; a larger one is abandoned as soon
+   * as it passes the limit and the request fails, naming the limit. Bounds the
+   * memory a response can take. Default 536870912 (512 MiB: a replay of about a
+   * million resources).
+   */
+  maxResponseBytes?: number;
+  /**
+   * HTTP stack: `'node'` (default), `'axios'` (needs `axios` installed), or
+   * `{ httpService }` injected from `HttpModule` (needs `@nestjs/axios`).
+   * See {@link TenancyTransportOption}.
+   */
+  transport?: TenancyTransportOption;
   /** Called with every reported failure, besides the log. */
   onError?: TenancyErrorCallback;
   /** Shared secret sent as `X-Internal-Token`. Default: env `TENANT_MANAGER_INTERNAL_TOKEN`. */
@@ -76,6 +109,8 @@ export interface ResolvedTenancyOptions {
   readonly initialBackoff: number;
   readonly maxBackoff: number;
   readonly httpTimeout: number;
+  readonly maxResponseBytes: number;
+  readonly transport: TenancyTransportOption;
   readonly onError?: TenancyErrorCallback;
   readonly internalToken?: string;
   readonly autoStart: boolean;

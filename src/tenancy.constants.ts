@@ -21,6 +21,8 @@ export const DEFAULTS = {
   initialBackoff: 1_000,
   maxBackoff: 30_000,
   httpTimeout: 30_000,
+  // 512 MiB: a replay of about a million resources fits.
+  maxResponseBytes: 512 * 1024 * 1024,
   autoStart: true,
   shutdownTimeout: 10_000,
   concurrency: 8,

@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import { describeThrown } from './tenancy.messages.js';
 
 /** Base class of every error this library throws or reports. */
@@ -53,13 +54,40 @@ export class TenancyHandlerError extends TenancyError {
   }
 }
 
-/** Turns anything thrown into an Error, keeping the original as `cause`. */
+/**
+ * Turns anything thrown into an Error that is safe to read again and again: an
+ * Error whose `message` (and `stack`) are plain strings is returned as it is;
+ * anything else (non-Errors, proxies, Errors with getters that throw or change)
+ * is wrapped in a {@link TenancyError} with a description, the original as `cause`.
+ */
 export function toError(thrown: unknown): Error {
+  if (isReadableError(thrown)) return thrown;
+  const description = describeThrown(thrown);
+  return new TenancyError(isError(thrown) ? description : `non-Error thrown: ${description}`, { cause: thrown });
+}
+
+function isReadableError(value: unknown): value is Error {
   try {
-    // An Error whose message getter throws is as unusable as a non-Error.
-    if (thrown instanceof Error && typeof thrown.message === 'string') return thrown;
+    if (!(value instanceof Error) || types.isProxy(value)) return false;
+    return dataType(value, 'message') === 'string' && ['string', 'absent'].includes(dataType(value, 'stack'));
   } catch {
-    // revoked proxy or throwing getter: described below
+    return false;
   }
-  return new TenancyError(`non-Error thrown: ${describeThrown(thrown)}`, { cause: thrown });
+}
+
+function isError(value: unknown): boolean {
+  try {
+    return value instanceof Error;
+  } catch {
+    return false;
+  }
+}
+
+/** The type of a property found as a data property on the prototype chain; 'accessor' for a getter. */
+function dataType(object: object, key: string): string {
+  for (let current: object | null = object; current !== null; current = Object.getPrototypeOf(current) as object | null) {
+    const descriptor = Object.getOwnPropertyDescriptor(current, key);
+    if (descriptor) return 'value' in descriptor ? typeof descriptor.value : 'accessor';
+  }
+  return 'absent';
 }

@@ -22,13 +22,36 @@ export const eventFailed = (event: TenancyEvent, attempt: number, reason: string
 export const eventParked = (event: TenancyEvent, attempts: number, reason: string): string =>
   `${String(event)} parked after ${attempts} attempt(s): ${reason}`;
 
+/** `detail` is a client error's message, which names the request: `GET /v1/events?…: HTTP 404 not found`. */
 export const requestFailed = (what: string, detail: string): string => `Tenant Manager ${what} failed: ${detail}`;
+
+/** A Tenant Manager request and what became of it, each said once: method, path (no credentials), cause. */
+export const requestError = (method: string, path: string, cause: string): string => `${method} ${path}: ${cause}`;
+
+/** The cause of a request that reached no server, with where it went (credentials masked). */
+export const unreachable = (code: string, redactedBaseUrl: string): string => `${code} (${redactedBaseUrl})`;
+
+export const httpStatusFailed = (status: number, text: string): string => `HTTP ${status} ${text}`;
+
+export const malformedResponse = (detail: string): string => `malformed response: ${detail}`;
+
+export const responseTooLarge = (limit: number): string =>
+  `response body exceeds maxResponseBytes (${limit} bytes); abandoned`;
+
+export const responseUndecodable = (code: string): string => `response body cannot be decoded as text (${code})`;
+
+export const connectionClosedEarly = (): string => 'connection closed before the response ended';
+
+export const requestAborted = (): string => 'aborted';
+
+export const axiosMissing = (): string =>
+  "TenancyModule option \"transport\" is 'axios', but the axios package cannot be loaded: install axios (and @nestjs/axios for HttpModule)";
 
 export const statusWriteFailed = (what: string, resourceType: string, resourceId: string, detail: string): string =>
   `status ${what} for ${resourceType} ${resourceId} failed: ${detail}`;
 
 export const invalidEvent = (reasons: string, raw: unknown): string =>
-  `invalid event in Tenant Manager response (${reasons}): ${safeJson(raw)}`;
+  `invalid event in the response (${reasons}): ${safeJson(raw)}`;
 
 export const invalidEventSkipped = (strikes: number, raw: unknown): string =>
   `skipping event that stayed invalid in ${strikes} fetches: ${safeJson(raw)}`;
@@ -78,8 +101,13 @@ export function describeThrown(value: unknown, max = 2_000): string {
         return `function ${readName(value) || '(anonymous)'}`;
     }
     if (isErrorLike(value)) {
-      const message = (value as Error).message;
       const name = readName(value) || 'Error';
+      let message: unknown;
+      try {
+        message = (value as Error).message;
+      } catch {
+        return `${name} whose message cannot be read`;
+      }
       if (typeof message === 'string') return clip(message === '' ? name : `${name}: ${message}`, max);
     }
   } catch {
@@ -124,7 +152,7 @@ function clip(text: string, max: number): string {
 export const onErrorThrew = (thrown: string): string => `onError callback threw: ${thrown}`;
 
 export const lastEventIdBehindCursor = (after: number, lastEventId: number): string =>
-  `Tenant Manager poll after ${after}: malformed response: lastEventId ${lastEventId} is behind the cursor`;
+  malformedResponse(`lastEventId ${lastEventId} is behind the cursor (after=${after})`);
 
 export const replayStarted = (what: string): string => `${what} started`;
 

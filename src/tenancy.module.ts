@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { StatusWriter } from './tenant-manager/status-writer.js';
 import { TenantManagerClient } from './tenant-manager/tenant-manager.client.js';
+import { createTransport } from './tenant-manager/create-transport.js';
+import { TENANT_MANAGER_TRANSPORT } from './tenant-manager/tenant-manager.transport.js';
 import { HandlerInvoker } from './dispatch/handler-invoker.js';
 import { AttemptRunner } from './dispatch/attempt-runner.js';
 import { TenancyHandlerRegistry } from './discovery/tenancy-handler.registry.js';
@@ -13,7 +15,7 @@ import { TenancyPoller } from './tenancy.poller.js';
 import { TenancyLogger } from './telemetry/tenancy-logger.js';
 import { TenancyTelemetry } from './telemetry/tenancy.telemetry.js';
 import { resolveTenancyOptions } from './tenancy-options.resolver.js';
-import type { TenancyModuleOptions } from './tenancy-options.js';
+import type { ResolvedTenancyOptions, TenancyModuleOptions } from './tenancy-options.js';
 
 /**
  * Follows the Tenant Manager and dispatches its events to `@OnTenancyEvent` methods.
@@ -21,6 +23,8 @@ import type { TenancyModuleOptions } from './tenancy-options.js';
  * ```ts
  * TenancyModule.forRoot({ url: 'http://tenancy-manager:8080', controllerName: 'my-controller' })
  * TenancyModule.forRootAsync({ inject: [ConfigService], useFactory: (c) => ({ … }) })
+ * // Requests through your HttpModule (its interceptors, proxy and config apply):
+ * TenancyModule.forRootAsync({ imports: [HttpModule], inject: [HttpService], useFactory: (http) => ({ …, transport: { httpService: http } }) })
  * ```
  */
 @Module({
@@ -35,6 +39,12 @@ import type { TenancyModuleOptions } from './tenancy-options.js';
     TenancyMetadataAccessor,
     TenancyHandlerRegistry,
     TenancyExplorer,
+    {
+      provide: TENANT_MANAGER_TRANSPORT,
+      // Async: the axios transport imports axios only when it is chosen.
+      useFactory: (options: ResolvedTenancyOptions) => createTransport(options),
+      inject: [TENANCY_RESOLVED_OPTIONS],
+    },
     TenantManagerClient,
     StatusWriter,
     HandlerInvoker,

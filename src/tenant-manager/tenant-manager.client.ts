@@ -1,72 +1,61 @@
-import { Agent as HttpAgent, type IncomingMessage, request as httpRequest, type RequestOptions } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { STATUS_CODES } from 'node:http';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { decodeEventsPage, type DecodedEventsPage, MalformedResponseError } from './tenant-manager.wire.js';
-import { INTERNAL_TOKEN_HEADER, TENANCY_RESOLVED_OPTIONS } from '../tenancy.constants.js';
+import { redactUrl } from './redact-url.js';
+import { parseRetryAfter } from './retry-after.js';
+import {
+  TENANT_MANAGER_TRANSPORT,
+  type TenantManagerTransport,
+  type TransportChannel,
+  TransportFailure,
+  type TransportMethod,
+  type TransportResponse,
+} from './tenant-manager.transport.js';
+import { TENANCY_RESOLVED_OPTIONS } from '../tenancy.constants.js';
 import { TenantManagerRequestError } from '../tenancy.errors.js';
-import { requestTimedOut } from '../tenancy.messages.js';
+import {
+  describeThrown,
+  httpStatusFailed,
+  malformedResponse,
+  requestAborted,
+  requestError,
+  requestTimedOut,
+  unreachable,
+} from '../tenancy.messages.js';
 import type { ResolvedTenancyOptions } from '../tenancy-options.js';
 import type { ControllerStatus } from '../tenancy-event.js';
 
-/** One request: method, path with query, optional JSON body. */
-interface Call {
-  readonly what: string;
-  readonly method: 'GET' | 'PUT' | 'DELETE';
-  readonly path: string;
-  readonly body?: unknown;
-  readonly signal?: AbortSignal;
-}
-
 /**
- * The controller-facing calls of the Tenant Manager (PROTOCOL.md), one method each,
- * on Node's own HTTP client. (axios through @nestjs/axios cost ~3× the CPU per
- * request — config merging, proxy lookups, per-request socket options — and made a
- * 100k-event replay 3× slower; measured with `npm run bench`.)
+ * The controller-facing calls of the Tenant Manager (PROTOCOL.md), one method each.
+ * Owns what every transport shares: the deadline of a request (`httpTimeout`, from
+ * connecting to the last body byte), the judgement of the answer (only 200 is
+ * success), `Retry-After`, and error texts that name the request once, without
+ * credentials.
  */
 @Injectable()
 export class TenantManagerClient implements OnApplicationShutdown {
-  // Our own keep-alive agents: connections are reused across calls (one per
-  // concurrent call at most) and destroyed at shutdown, so no socket outlives the app.
-  private readonly agent: HttpAgent | HttpsAgent;
-  private readonly send: typeof httpRequest;
-  private readonly headers: Record<string, string>;
-  // Computed once: every event costs two requests.
-  private readonly target: Pick<RequestOptions, 'protocol' | 'hostname' | 'port'>;
-  private readonly pathPrefix: string;
+  private readonly controllerQuery: string;
+  private readonly shownPrefix: string;
+  private readonly shownBase: string;
 
-  constructor(@Inject(TENANCY_RESOLVED_OPTIONS) private readonly options: ResolvedTenancyOptions) {
+  constructor(
+    @Inject(TENANCY_RESOLVED_OPTIONS) private readonly options: ResolvedTenancyOptions,
+    @Inject(TENANT_MANAGER_TRANSPORT) private readonly transport: TenantManagerTransport,
+  ) {
     const base = new URL(options.url);
-    this.target = {
-      protocol: base.protocol,
-      hostname: base.hostname.replace(/^\[|\]$/g, ''),
-      port: base.port || undefined,
-    };
-    this.pathPrefix = base.pathname.replace(/\/+$/, '');
-    const agentOptions = { keepAlive: true, maxSockets: options.concurrency + 2 };
-    const https = base.protocol === 'https:';
-    this.agent = https ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
-    this.send = https ? httpsRequest : httpRequest;
-    this.headers = { accept: 'application/json' };
-    if (options.internalToken) this.headers[INTERNAL_TOKEN_HEADER] = options.internalToken;
-    // Basic credentials in the URL (user:pass@host) are sent like any HTTP client would.
-    if (base.username || base.password) {
-      const credentials = `${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`;
-      this.headers.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
-    }
+    this.controllerQuery = `controller=${encodeURIComponent(options.controllerName)}`;
+    this.shownPrefix = base.pathname.replace(/\/+$/, '');
+    this.shownBase = redactUrl(options.url);
   }
 
   /** `GET /v1/events?controller=…&replay=true`: the whole snapshot, ids 0. */
   fetchReplay(signal?: AbortSignal): Promise<DecodedEventsPage> {
-    return this.fetchEvents(`controller=${encodeURIComponent(this.options.controllerName)}&replay=true`, 'replay', signal);
+    return this.fetchEvents(`/v1/events?${this.controllerQuery}&replay=true`, signal);
   }
 
   /** `GET /v1/events?controller=…&after=…&limit=…`: events with id > after, ascending. */
   fetchAfter(after: number, limit: number, signal?: AbortSignal): Promise<DecodedEventsPage> {
-    return this.fetchEvents(
-      `controller=${encodeURIComponent(this.options.controllerName)}&after=${after}&limit=${limit}`,
-      `poll after ${after}`,
-      signal,
-    );
+    return this.fetchEvents(`/v1/events?${this.controllerQuery}&after=${after}&limit=${limit}`, signal);
   }
 
   /** `PUT /v1/status`: upsert this controller's row for a resource. */
@@ -77,97 +66,121 @@ export class TenantManagerClient implements OnApplicationShutdown {
     message: string,
     signal?: AbortSignal,
   ): Promise<void> {
-    await this.call({
-      what: `PUT /v1/status (${status})`,
-      method: 'PUT',
-      path: '/v1/status',
-      body: { controller: this.options.controllerName, resourceType, resourceId, status, message },
-      signal,
-    });
+    const body = JSON.stringify({ controller: this.options.controllerName, resourceType, resourceId, status, message });
+    await this.call('status', 'PUT', '/v1/status', body, signal);
   }
 
   /** `DELETE /v1/status` (JSON body): remove this controller's row; absent is fine. */
   async deleteStatus(resourceType: string, resourceId: string, signal?: AbortSignal): Promise<void> {
-    await this.call({
-      what: 'DELETE /v1/status',
-      method: 'DELETE',
-      path: '/v1/status',
-      body: { controller: this.options.controllerName, resourceType, resourceId },
-      signal,
-    });
+    const body = JSON.stringify({ controller: this.options.controllerName, resourceType, resourceId });
+    await this.call('status', 'DELETE', '/v1/status', body, signal);
   }
 
   onApplicationShutdown(): void {
-    this.agent.destroy();
+    this.transport.close();
   }
 
-  private async fetchEvents(query: string, what: string, signal?: AbortSignal): Promise<DecodedEventsPage> {
-    const body = await this.call({ what, method: 'GET', path: `/v1/events?${query}`, signal });
+  private async fetchEvents(path: string, signal?: AbortSignal): Promise<DecodedEventsPage> {
+    const body = await this.call('events', 'GET', path, undefined, signal);
     try {
       return decodeEventsPage(body);
     } catch (error) {
-      if (error instanceof MalformedResponseError) {
-        throw new TenantManagerRequestError(`Tenant Manager ${what}: malformed response: ${error.message}`, 200, {
-          cause: error,
-        });
-      }
-      throw error;
+      // MalformedResponseError, or a body too large to parse: a failed request either way.
+      throw new TenantManagerRequestError(
+        requestError(
+          'GET',
+          this.shownPrefix + path,
+          malformedResponse(error instanceof MalformedResponseError ? error.message : describeThrown(error, 500)),
+        ),
+        200,
+        { cause: error },
+      );
     }
   }
 
   /**
-   * Sends one request and resolves with the response body as text. Any status but
-   * 200 is a failure; a 200 with an empty body (status calls) is a success. The
-   * body is always read to the end, so the keep-alive connection is reused.
+   * Sends one request under the `httpTimeout` deadline and resolves with the body
+   * of a 200 (an empty body is a success for status calls); anything else rejects
+   * with a {@link TenantManagerRequestError}.
    */
-  private call({ what, method, path, body, signal }: Call): Promise<string> {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers: Record<string, string | number> =
-      payload === undefined
-        ? this.headers
-        : { ...this.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
-    const requestOptions: RequestOptions = {
-      ...this.target,
-      agent: this.agent,
-      method,
-      path: this.pathPrefix + path,
-      headers,
-      signal,
-    };
-    return new Promise<string>((resolve, reject) => {
-      let settled = false;
-      const fail = (detail: string, status?: number, cause?: unknown) => {
-        if (settled) return;
-        settled = true;
-        reject(new TenantManagerRequestError(`Tenant Manager ${what}: ${detail}`, status, { cause }));
-      };
-      const req = this.send(requestOptions, (res: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', (error) => fail(`${errorCode(error)} (${this.options.url})`, undefined, error));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          if (res.statusCode !== 200) return fail(`HTTP ${res.statusCode} ${errorText(text)}`, res.statusCode);
-          if (settled) return;
-          settled = true;
-          resolve(text);
-        });
+  private async call(
+    channel: TransportChannel,
+    method: TransportMethod,
+    path: string,
+    body: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<string> {
+    const deadline = new RequestDeadline(this.options.httpTimeout, signal);
+    let response: TransportResponse;
+    try {
+      response = await this.transport.request(channel, method, path, body, deadline.signal);
+    } catch (thrown) {
+      throw new TenantManagerRequestError(requestError(method, this.shownPrefix + path, this.causeOf(thrown, deadline)), undefined, {
+        cause: thrown,
       });
-      req.setTimeout(this.options.httpTimeout, () => {
-        req.destroy(new Error(requestTimedOut(this.options.httpTimeout)));
-      });
-      req.on('error', (error) => fail(`${errorCode(error)} (${this.options.url})`, undefined, error));
-      req.end(payload);
-    });
+    } finally {
+      deadline.clear();
+    }
+    const status = response.status;
+    if (status === 200) return response.body;
+    throw new TenantManagerRequestError(
+      requestError(method, this.shownPrefix + path, httpStatusFailed(status, errorText(status, response.body))),
+      status,
+      { retryAfter: status === 429 || status === 503 ? parseRetryAfter(response.retryAfter) : undefined },
+    );
+  }
+
+  private causeOf(thrown: unknown, deadline: RequestDeadline): string {
+    if (deadline.timedOut) return requestTimedOut(this.options.httpTimeout);
+    if (deadline.signal.aborted) return requestAborted();
+    const detail = thrown instanceof TransportFailure ? thrown.detail : describeThrown(thrown, 500);
+    // A system error code alone (ECONNREFUSED, EAI_AGAIN) does not say where: add the base URL, credentials masked.
+    return /^E(?!RR_)[A-Z_]+$/.test(detail) ? unreachable(detail, this.shownBase) : detail;
   }
 }
 
-function errorCode(error: Error): string {
-  return (error as { code?: string }).code === 'ABORT_ERR' ? 'aborted' : ((error as { code?: string }).code ?? error.message);
+/**
+ * One request's abort signal: fires at `httpTimeout` (the whole request, body
+ * included) or when the caller's signal aborts. `clear()` leaves no timer or
+ * listener behind.
+ */
+class RequestDeadline {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  timedOut = false;
+
+  constructor(
+    ms: number,
+    private readonly caller: AbortSignal | undefined,
+  ) {
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.controller.abort(new Error(requestTimedOut(ms)));
+    }, ms);
+    if (caller) {
+      if (caller.aborted) this.controller.abort(caller.reason);
+      else caller.addEventListener('abort', this, { once: true });
+    }
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** The caller aborted (EventListener object: no closure per request). */
+  handleEvent(): void {
+    this.controller.abort(this.caller?.reason);
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+    this.caller?.removeEventListener('abort', this);
+  }
 }
 
-/** The `error` field of a `{"error": …}` body, else a short preview of the body. */
-function errorText(text: string): string {
+/** The `error` field of a `{"error": …}` body, else a short preview of the body, else the status text. */
+function errorText(status: number, text: string): string {
+  if (text === '') return STATUS_CODES[status]?.toLowerCase() ?? 'with an empty body';
   try {
     const parsed = JSON.parse(text) as { error?: unknown };
     if (typeof parsed?.error === 'string') return parsed.error;

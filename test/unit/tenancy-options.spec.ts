@@ -36,6 +36,8 @@ describe('resolveTenancyOptions: defaults', () => {
       initialBackoff: 1_000,
       maxBackoff: 30_000,
       httpTimeout: 30_000,
+      maxResponseBytes: 512 * 1024 * 1024,
+      transport: 'node',
       autoStart: true,
       shutdownTimeout: 10_000,
       concurrency: 8,
@@ -57,6 +59,8 @@ describe('resolveTenancyOptions: defaults', () => {
         initialBackoff: undefined,
         maxBackoff: undefined,
         httpTimeout: undefined,
+        maxResponseBytes: undefined,
+        transport: undefined,
         autoStart: undefined,
         shutdownTimeout: undefined,
         concurrency: undefined,
@@ -84,6 +88,8 @@ describe('resolveTenancyOptions: defaults', () => {
       initialBackoff: 7,
       maxBackoff: 7,
       httpTimeout: 2,
+      maxResponseBytes: 8,
+      transport: 'axios' as const,
       autoStart: false,
       shutdownTimeout: 3,
       concurrency: 1,
@@ -441,6 +447,8 @@ describe('resolveTenancyOptions: unknown keys are errors, with the closest known
       resyncInterval: 1,
       metrics: { registry: { registerMetric: () => {}, getSingleMetric: () => undefined, removeSingleMetric: () => {} } },
       coordination: { type: 'kubernetes-lease', leaseName: 'l' },
+      transport: 'node',
+      maxResponseBytes: 1024,
     };
     expect(() => resolveTenancyOptions(every, noEnv)).not.toThrow();
   });
@@ -460,6 +468,45 @@ describe('resolveTenancyOptions: metrics', () => {
   ])('rejects metrics with %s', (_what, metrics) => {
     expect(configError({ ...base, metrics }).message).toBe(
       invalidOption('metrics', 'an object without a prom-client registry', 'must be { registry: Registry }'),
+    );
+  });
+});
+
+describe('resolveTenancyOptions: token shape, url credentials, transport, maxResponseBytes', () => {
+  it.each([
+    ['a trailing newline', 'hunter2-token\n', 'must not start or end with whitespace or a newline'],
+    ['a leading blank', ' hunter2-token', 'must not start or end with whitespace or a newline'],
+    ['a control character inside', 'hunter2\u0000token', 'must not contain control characters'],
+    ['a tab inside', 'hunter2\ttoken', 'must not contain control characters'],
+    ['a character a header cannot carry', 'hunter2-tökenΩ', 'must contain only printable Latin-1 characters (it is sent as a header)'],
+  ])('rejects a token with %s, naming the field but not the token', (_what, token, rule) => {
+    const explicit = configError({ ...base, internalToken: token });
+    expect(explicit.message).toBe(invalidOption('internalToken', '[redacted]', rule));
+    expect(explicit.message).not.toContain('hunter2');
+    const fromEnv = configError(base, { [TOKEN_ENV]: token });
+    expect(fromEnv.message).toBe(invalidOption('internalToken', '[redacted]', rule));
+  });
+
+  it('masks URL credentials in an option error', () => {
+    const error = configError({ ...base, url: 'ftp://admin:hunter2@files.example' });
+    expect(error.message).toBe(invalidOption('url', '"ftp://admin:***@files.example"', 'must be an http(s) URL'));
+    const wrongType = configError({ ...base, url: new URL('http://admin:hunter2@h') as unknown as string });
+    expect(wrongType.message).not.toContain('hunter2');
+  });
+
+  it.each([0, -1, 1.5, '1024'])('rejects maxResponseBytes %s', (value) => {
+    const error = configError({ ...base, maxResponseBytes: value as number });
+    expect(error.message).toMatch(/^TenancyModule option "maxResponseBytes" must be (positive|an integer number of bytes)/);
+  });
+
+  it('accepts the transports it knows and rejects anything else', () => {
+    const httpService = { axiosRef: { request: () => Promise.resolve({}) } };
+    expect(resolveTenancyOptions({ ...base, transport: 'axios' }, noEnv).transport).toBe('axios');
+    expect(resolveTenancyOptions({ ...base, transport: { httpService } }, noEnv).transport).toEqual({ httpService });
+    const rule = "must be 'node', 'axios' or { httpService } (an HttpService from @nestjs/axios)";
+    expect(configError({ ...base, transport: 'fetch' as 'node' }).message).toBe(invalidOption('transport', '"fetch"', rule));
+    expect(configError({ ...base, transport: { httpService: {} } as never }).message).toBe(
+      invalidOption('transport', 'an object without httpService.axiosRef', rule),
     );
   });
 });

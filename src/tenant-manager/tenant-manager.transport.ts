@@ -1,0 +1,65 @@
+/**
+ * The seam between the Tenant Manager client and an HTTP stack. The client builds
+ * paths, bodies and error texts and owns the deadline; a transport moves bytes and
+ * enforces the response size limit. Two implementations pass the same contract
+ * tests: Node's own HTTP client (default) and axios through `@nestjs/axios`.
+ */
+export interface TenantManagerTransport {
+  /**
+   * Sends one request and resolves with the status and the whole body as text,
+   * whatever the status. Rejects with a {@link TransportFailure} when no complete
+   * response arrived (connection error, body over the limit), or with anything at
+   * all once `signal` aborts: the client words that case itself.
+   */
+  request(
+    channel: TransportChannel,
+    method: TransportMethod,
+    path: string,
+    body: string | undefined,
+    signal: AbortSignal,
+  ): Promise<TransportResponse>;
+
+  /** Releases the transport's own connections (never a host-provided HTTP client). */
+  close(): void;
+}
+
+/** Polls and replays never queue behind status writes: each channel has its own connection pool. */
+export type TransportChannel = 'events' | 'status';
+
+export type TransportMethod = 'GET' | 'PUT' | 'DELETE';
+
+export interface TransportResponse {
+  readonly status: number;
+  readonly body: string;
+  /** The raw `Retry-After` header, when the server sent one. */
+  readonly retryAfter?: string;
+}
+
+/** What every transport is built from; resolved once per module. */
+export interface TransportConfig {
+  /** Origin plus base path, no credentials, no trailing slash: `http://tm:8080/base`. */
+  readonly baseUrl: string;
+  /** Sent on every request: accept, the internal token, Basic credentials from the URL. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly maxResponseBytes: number;
+  /** Connection cap of the status channel (handlers in flight, plus room). */
+  readonly statusSockets: number;
+}
+
+/** Nest injection token of the module's transport. */
+export const TENANT_MANAGER_TRANSPORT = Symbol('TENANT_MANAGER_TRANSPORT');
+
+/**
+ * A request that got no complete response. `detail` is already safe to show
+ * (no credentials, no token) and names the cause once: `ECONNREFUSED`,
+ * `response body exceeds maxResponseBytes (1024 bytes)`.
+ */
+export class TransportFailure extends Error {
+  override readonly name = 'TransportFailure';
+  constructor(
+    readonly detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(detail, options);
+  }
+}
