@@ -1,6 +1,5 @@
-#!/usr/bin/env node
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// The emulator's command line, as functions: parse, run, main. The executable is
+// emulator.bin.ts; importing this module runs nothing.
 import { parseArgs } from 'node:util';
 import { seedDemo } from './demo-seed.js';
 import { FakeTenantManager } from './fake-tenant-manager.js';
@@ -213,30 +212,4 @@ function describeParseError(error: unknown): string {
     return `unknown option ${option ?? message}`;
   }
   return message;
-}
-
-/** True when this file is the process's main script, also through the npm bin symlink. */
-function isEntryPoint(moduleUrl: string): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(moduleUrl));
-  } catch {
-    return false;
-  }
-}
-
-// The bin entry; importing this module (tests, `npm start`) runs nothing.
-if (isEntryPoint(import.meta.url)) {
-  void emulatorMain(process.argv.slice(2)).then((result) => {
-    if (typeof result === 'number') {
-      process.exitCode = result;
-      return;
-    }
-    const shutdown = (): void => {
-      void result.stop().then(() => process.exit(0));
-    };
-    process.once('SIGINT', shutdown);
-    process.once('SIGTERM', shutdown);
-  });
 }
