@@ -197,8 +197,8 @@ describe('emulatorMain and runEmulator', () => {
     const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
       bin: Record<string, string>;
     };
-    expect(pkg.bin).toEqual({ 'nestjs-tenancy-emulator': './dist/testing/emulator.cli.js' });
-    const source = readFileSync(new URL('../../../src/testing/emulator.cli.ts', import.meta.url), 'utf8');
+    expect(pkg.bin).toEqual({ 'nestjs-tenancy-emulator': './dist/esm/testing/emulator.bin.js' });
+    const source = readFileSync(new URL('../../../src/testing/emulator.bin.ts', import.meta.url), 'utf8');
     expect(source.startsWith('#!/usr/bin/env node\n')).toBe(true);
   });
 });
