@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `nestjs-tenancy-emulator` executable. Kept apart from emulator.cli.ts so that
-// no library module needs to know whether it is the main script (no import.meta):
+// no library module needs to know whether it is the main script (no module URL):
 // the same file works from the ESM and the CommonJS build.
 import { emulatorMain } from './emulator.cli.js';
 
