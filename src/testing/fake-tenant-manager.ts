@@ -416,3 +416,11 @@ function validPeriod(name: string, value: number | false | undefined): number | 
   }
   return value;
 }
+
+/**
+ * The store behind a fake, for the emulator's `--data` persistence. Internal: not
+ * exported from `nestjs-tenancy/testing`.
+ */
+export function tenantStoreOf(fake: FakeTenantManager): TenantStore {
+  return fake['store'];
+}
