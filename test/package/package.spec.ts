@@ -17,7 +17,7 @@
 // Set NESTJS_TENANCY_KEEP_PKG_TMP=1 to keep the temporary directories for debugging.
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -189,8 +189,10 @@ async function cachedInstall(template: Template): Promise<string> {
   const install = await runOk(`npm install (${template.name})`, 'npm', INSTALL_FLAGS, scratch, INSTALL_TIMEOUT_MS);
   console.log(`[package] ${template.name}: cold npm install took ${seconds(install.ms)}`);
   await mkdir(INSTALL_CACHE, { recursive: true });
+  const partial = `${cached}.partial-${process.pid}`;
+  await cp(scratch, partial, { recursive: true, verbatimSymlinks: true });
   await rm(cached, { recursive: true, force: true });
-  await cp(scratch, cached, { recursive: true, verbatimSymlinks: true });
+  await rename(partial, cached);
   return cached;
 }
 
