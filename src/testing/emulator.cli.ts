@@ -146,7 +146,13 @@ export async function runEmulator(
   });
   const persistence = options.dataFile === undefined ? undefined : restoreOrSeed(fake, options, options.dataFile, print);
   if (persistence === undefined && options.seed !== undefined) SEEDS[options.seed]?.(fake);
-  const url = await fake.start(options.port, options.host);
+  let url: string;
+  try {
+    url = await fake.start(options.port, options.host);
+  } catch (error) {
+    persistence?.stop();
+    throw error;
+  }
   print(`${PROGRAM} listening on ${url}`);
   print(usageHint(url, options));
   if (options.controllers.org.length === 0 && options.controllers.project.length === 0) {
