@@ -3,6 +3,12 @@ import { defineConfig } from 'vitest/config';
 
 const fromRoot = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
+/**
+ * `npm test`: the fast tier, unit + e2e, in-process against loopback fakes.
+ * The slow tiers have their own configs and scripts (see CONTRIBUTING.md):
+ *   vitest.package.config.ts  npm run test:package  the packed tarball in Nest 11/12 template apps
+ *   vitest.smoke.config.ts    npm run test:smoke    `npm start` and `npm run bench -- --quick`
+ */
 export default defineConfig({
   // Nest needs legacy decorators plus `design:paramtypes` metadata for constructor
   // injection. Said explicitly here rather than inferred from tsconfig, and guarded
@@ -18,7 +24,8 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['test/**/*.spec.ts'],
+    include: ['test/unit/**/*.spec.ts', 'test/e2e/**/*.spec.ts'],
+    exclude: ['**/node_modules/**', '**/*.smoke.spec.ts'],
     setupFiles: ['reflect-metadata'],
     testTimeout: 30_000,
     hookTimeout: 30_000,

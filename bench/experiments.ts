@@ -24,7 +24,7 @@ interface WantedStatus {
 
 type Report = (this: unknown, resourceType: string, resourceId: string, wanted: WantedStatus) => Promise<boolean>;
 
-const dist = (file: string) => new URL(`../../dist/${file}`, import.meta.url).href;
+const dist = (file: string) => new URL(`../../dist/esm/${file}`, import.meta.url).href;
 
 export async function applyExperiments(names: readonly string[]): Promise<void> {
   for (const name of names) {

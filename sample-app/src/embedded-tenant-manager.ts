@@ -1,6 +1,6 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { FakeTenantManager, seedDemo } from 'nestjs-tenancy/testing';
-import type { SampleConfig } from './sample.config.js';
+import type { SampleConfig } from './config/sample.config.js';
 
 /** How often the emulator hard-deletes what every registered controller has let go of. */
 const CLEANUP_INTERVAL_MS = 1000;

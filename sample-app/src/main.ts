@@ -1,11 +1,11 @@
 // Decorator metadata for Nest's dependency injection; must load before any Nest class.
 import 'reflect-metadata';
 import { readdir } from 'node:fs/promises';
-import { type INestApplication, Logger } from '@nestjs/common';
+import { type DynamicModule, type INestApplication, Logger, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { createAppModule } from './app.module.js';
+import { AppModule } from './app.module.js';
+import { SampleConfig } from './config/sample.config.js';
 import { EmbeddedTenantManager } from './embedded-tenant-manager.js';
-import { SampleConfig } from './sample.config.js';
 
 const logger = new Logger('Main');
 
@@ -14,15 +14,16 @@ async function bootstrap(): Promise<void> {
   let embedded: EmbeddedTenantManager | undefined;
   if (config.tenantManagerUrl === undefined) {
     embedded = await EmbeddedTenantManager.start(config);
-    config = new SampleConfig({ ...config, tenantManagerUrl: embedded.url });
+    // The app reads its configuration from the environment (SampleConfigModule):
+    // point it at the emulator exactly as a deployment would point it at the service.
+    process.env['TENANT_MANAGER_URL'] = embedded.url;
+    config = SampleConfig.fromEnv();
     await warnAboutEarlierRuns(config.dataDir);
   }
   let app: INestApplication | undefined;
   try {
     app = await NestFactory.create(
-      // The embedded emulator joins the app as a provider so that Nest stops it
-      // (onApplicationShutdown) after the app itself has closed.
-      createAppModule(config, { providers: embedded ? [{ provide: EmbeddedTenantManager, useValue: embedded }] : [] }),
+      embedded === undefined ? AppModule : withEmbeddedTenantManager(embedded),
       // Per-event lines are debug-level; keep the demo readable unless NEST_LOG_LEVEL asks for more.
       { abortOnError: false, ...(process.env.NEST_LOG_LEVEL ? {} : { logger: ['fatal', 'error', 'warn', 'log'] }) },
     );
@@ -39,6 +40,21 @@ async function bootstrap(): Promise<void> {
   logger.log(`sample app listening on ${url}; workspaces in ${config.dataDir}`);
   logger.log(`following ${config.tenantManagerUrl} as "${config.controllerName}"`);
   logger.log(`try: curl -s ${url}/tenants   and   curl -s ${url}/health`);
+}
+
+@Module({})
+class LocalRunModule {}
+
+/**
+ * AppModule plus the embedded emulator as a provider, so that Nest stops the
+ * emulator (onApplicationShutdown) after the app itself has closed.
+ */
+function withEmbeddedTenantManager(embedded: EmbeddedTenantManager): DynamicModule {
+  return {
+    module: LocalRunModule,
+    imports: [AppModule],
+    providers: [{ provide: EmbeddedTenantManager, useValue: embedded }],
+  };
 }
 
 /**

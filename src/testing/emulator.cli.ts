@@ -1,9 +1,9 @@
-#!/usr/bin/env node
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// The emulator's command line, as functions: parse, run, main. The executable is
+// emulator.bin.ts; importing this module runs nothing.
 import { parseArgs } from 'node:util';
 import { seedDemo } from './demo-seed.js';
-import { FakeTenantManager } from './fake-tenant-manager.js';
+import { readStateFile, writeStateFile } from './emulator-state.file.js';
+import { FakeTenantManager, tenantStoreOf } from './fake-tenant-manager.js';
 
 /** Named data sets for `--seed`. */
 const SEEDS: Readonly<Record<string, (fake: FakeTenantManager) => void>> = { demo: seedDemo };
@@ -11,6 +11,8 @@ const SEEDS: Readonly<Record<string, (fake: FakeTenantManager) => void>> = { dem
 const PROGRAM = 'nestjs-tenancy-emulator';
 /** Standalone default: a local service should hard-delete like the real one does. */
 const DEFAULT_CLEANUP_INTERVAL_MS = 1000;
+/** How often `--data` checks for changes to write: a restart loses at most this much. */
+const SAVE_INTERVAL_MS = 200;
 
 /** Settings of a standalone emulator, as parsed from the command line. */
 export interface EmulatorOptions {
@@ -23,6 +25,10 @@ export interface EmulatorOptions {
   readonly defaultOrg?: string;
   readonly cleanupInterval: number | false;
   readonly eventRetention: number | false;
+  /** `--data FILE`: state kept across restarts. */
+  readonly dataFile?: string;
+  /** `--verbose`: one log line per request. */
+  readonly verbose: boolean;
 }
 
 /** What the command line asks for: the usage text, or to run with these options. */
@@ -55,6 +61,10 @@ Options:
   --default-org <name>     org for PUT /v1/projects/{name} without ?org
   --cleanup-interval <ms>  hard-delete sweep period (default ${DEFAULT_CLEANUP_INTERVAL_MS}; 0 disables)
   --event-retention <ms>   prune events older than this (default 0: keep all)
+  --data <file>            keep state and event log in this JSON file across
+                           restarts (event ids continue); --seed applies only
+                           when the file does not exist yet
+  --verbose                log one line per request
   -h, --help               show this help`;
 
 /** Parses the emulator's arguments (without `node` and the script); throws {@link EmulatorUsageError}. */
@@ -74,6 +84,8 @@ export function parseEmulatorArgs(argv: readonly string[]): EmulatorCommand {
         'default-org': { type: 'string' },
         'cleanup-interval': { type: 'string' },
         'event-retention': { type: 'string' },
+        data: { type: 'string' },
+        verbose: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -100,6 +112,8 @@ export function parseEmulatorArgs(argv: readonly string[]): EmulatorCommand {
       defaultOrg: nonEmpty('--default-org', text('default-org')),
       cleanupInterval: integerArg('--cleanup-interval', text('cleanup-interval'), DEFAULT_CLEANUP_INTERVAL_MS) || false,
       eventRetention: integerArg('--event-retention', text('event-retention'), 0) || false,
+      dataFile: nonEmpty('--data', text('data')),
+      verbose: values['verbose'] === true,
     },
   };
 }
@@ -108,13 +122,14 @@ export function parseEmulatorArgs(argv: readonly string[]): EmulatorCommand {
 export interface RunningEmulator {
   readonly fake: FakeTenantManager;
   readonly url: string;
-  /** Stops the server (idempotent). */
+  /** Stops the server and writes the state file one last time (idempotent). */
   stop(): Promise<void>;
 }
 
 /**
- * Seeds, starts and announces an emulator; every request is logged through
- * `print` in one line. The request log is off: a standalone run has no asserts.
+ * Restores or seeds, starts and announces an emulator. Everything it says goes
+ * through `print`, one line each: the URL, a curl hint, warnings, and with
+ * `verbose` one line per request.
  */
 export async function runEmulator(
   options: EmulatorOptions,
@@ -126,14 +141,87 @@ export async function runEmulator(
     defaultOrg: options.defaultOrg,
     cleanupInterval: options.cleanupInterval,
     eventRetention: options.eventRetention,
-    logRequests: print,
+    logRequests: options.verbose ? print : undefined,
     recordRequests: false,
   });
-  if (options.seed !== undefined) SEEDS[options.seed]?.(fake);
-  const url = await fake.start(options.port, options.host);
+  const persistence = options.dataFile === undefined ? undefined : restoreOrSeed(fake, options, options.dataFile, print);
+  if (persistence === undefined && options.seed !== undefined) SEEDS[options.seed]?.(fake);
+  let url: string;
+  try {
+    url = await fake.start(options.port, options.host);
+  } catch (error) {
+    persistence?.stop();
+    throw error;
+  }
   print(`${PROGRAM} listening on ${url}`);
   print(usageHint(url, options));
-  return { fake, url, stop: () => fake.stop() };
+  if (options.controllers.org.length === 0 && options.controllers.project.length === 0) {
+    print(
+      'warning: no --controllers registered, so every org and project status reads IDLE at once and deleted ' +
+        'resources are hard-deleted without waiting; pass --controllers <your controller name>',
+    );
+  }
+  let stopping: Promise<void> | undefined;
+  return {
+    fake,
+    url,
+    stop: () =>
+      (stopping ??= fake.stop().then(() => {
+        persistence?.stop();
+      })),
+  };
+}
+
+/** Writes the store to the file whenever it changed; `stop()` writes a last time. */
+interface Persistence {
+  stop(): void;
+}
+
+function restoreOrSeed(
+  fake: FakeTenantManager,
+  options: EmulatorOptions,
+  file: string,
+  print: (line: string) => void,
+): Persistence {
+  const store = tenantStoreOf(fake);
+  const saved = readStateFile(file);
+  if (saved === undefined) {
+    if (options.seed !== undefined) SEEDS[options.seed]?.(fake);
+    print(`state file ${file} does not exist yet: starting ${options.seed === undefined ? 'empty' : `from seed "${options.seed}"`}`);
+  } else {
+    try {
+      store.restore(saved);
+    } catch (error) {
+      throw new Error(`cannot use state file ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    print(
+      `restored ${saved.orgs.length} orgs, ${saved.projects.length} projects and ${saved.events.length} events ` +
+        `(last event id ${saved.lastEventId}) from ${file}` +
+        (options.seed === undefined ? '' : `; --seed ${options.seed} is ignored`),
+    );
+  }
+  let written = -1;
+  let failing = false;
+  const save = (): void => {
+    if (store.revision === written) return;
+    try {
+      writeStateFile(file, store.snapshot());
+      written = store.revision;
+      failing = false;
+    } catch (error) {
+      // Keep serving; say so once per failing stretch, not every tick.
+      if (!failing) print(`warning: cannot write state file ${file}: ${error instanceof Error ? error.message : String(error)}`);
+      failing = true;
+    }
+  };
+  save();
+  const timer = setInterval(save, SAVE_INTERVAL_MS).unref();
+  return {
+    stop: () => {
+      clearInterval(timer);
+      save();
+    },
+  };
 }
 
 /** Where the CLI writes. */
@@ -175,7 +263,8 @@ export async function emulatorMain(argv: readonly string[], io: EmulatorIo = con
 
 function usageHint(url: string, options: EmulatorOptions): string {
   const controller = options.controllers.project[0] ?? options.controllers.org[0] ?? 'my-controller';
-  const header = options.token === undefined ? '' : `-H 'X-Internal-Token: ${options.token}' `;
+  // A placeholder, never the secret itself: terminals and CI logs are kept.
+  const header = options.token === undefined ? '' : `-H 'X-Internal-Token: <the --token value>' `;
   return `try: curl -s ${header}'${url}/v1/events?controller=${encodeURIComponent(controller)}&replay=true'`;
 }
 
@@ -213,30 +302,4 @@ function describeParseError(error: unknown): string {
     return `unknown option ${option ?? message}`;
   }
   return message;
-}
-
-/** True when this file is the process's main script, also through the npm bin symlink. */
-function isEntryPoint(moduleUrl: string): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(moduleUrl));
-  } catch {
-    return false;
-  }
-}
-
-// The bin entry; importing this module (tests, `npm start`) runs nothing.
-if (isEntryPoint(import.meta.url)) {
-  void emulatorMain(process.argv.slice(2)).then((result) => {
-    if (typeof result === 'number') {
-      process.exitCode = result;
-      return;
-    }
-    const shutdown = (): void => {
-      void result.stop().then(() => process.exit(0));
-    };
-    process.once('SIGINT', shutdown);
-    process.once('SIGTERM', shutdown);
-  });
 }

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { ResourceType } from '../tenancy-event.js';
 import { FakeMessages } from './fake-tenant-manager.messages.js';
 import { FaultInjector, type InjectedFault, type MatchableRequest, type RequestMatcher } from './fault-injector.js';
@@ -70,6 +70,7 @@ export class FakeTenantManager {
   private readonly eventRetention: number | false;
 
   private server: Server | undefined;
+  private readonly openSockets = new Set<Socket>();
   private baseUrl: string | undefined;
   private stopping: Promise<void> | undefined;
   private timers: NodeJS.Timeout[] = [];
@@ -101,8 +102,10 @@ export class FakeTenantManager {
     if (this.server !== undefined) throw new Error(FakeMessages.alreadyStarted());
     const server = createServer((req, res) => this.onRequest(req, res));
     server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-    server.on('connection', () => {
+    server.on('connection', (socket) => {
       this.connectionCount++;
+      this.openSockets.add(socket);
+      socket.once('close', () => this.openSockets.delete(socket));
     });
     this.server = server;
     this.connectionCount = 0;
@@ -160,6 +163,11 @@ export class FakeTenantManager {
   /** TCP connections accepted since the last `start()` (proves keep-alive in benchmarks). */
   get connections(): number {
     return this.connectionCount;
+  }
+
+  /** TCP connections open right now: a client that closed cleanly leaves none. */
+  get openConnections(): number {
+    return this.openSockets.size;
   }
 
   /** Requests received since construction; counted even when recording is off. */
@@ -407,4 +415,12 @@ function validPeriod(name: string, value: number | false | undefined): number | 
     throw new RangeError(`${name} must be a positive number of milliseconds or false, got ${value}`);
   }
   return value;
+}
+
+/**
+ * The store behind a fake, for the emulator's `--data` persistence. Internal: not
+ * exported from `nestjs-tenancy/testing`.
+ */
+export function tenantStoreOf(fake: FakeTenantManager): TenantStore {
+  return fake['store'];
 }

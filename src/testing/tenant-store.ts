@@ -105,6 +105,33 @@ export interface CleanupResult {
   readonly orgs: number;
 }
 
+/** The store as JSON: what `--data FILE` keeps across emulator restarts. Times are epoch ms. */
+export interface StoreSnapshot {
+  readonly version: 1;
+  readonly orgs: ReadonlyArray<{
+    readonly id: string;
+    readonly name: string;
+    readonly description: string;
+    readonly createdAt: number;
+    readonly deletedAt?: number;
+  }>;
+  readonly projects: ReadonlyArray<{
+    readonly id: string;
+    readonly name: string;
+    readonly orgId: string;
+    readonly description: string;
+    readonly createdAt: number;
+    readonly deletedAt?: number;
+  }>;
+  readonly deletedOrgIds: readonly string[];
+  readonly deletedProjectIds: readonly string[];
+  readonly events: readonly WireEvent[];
+  /** `Date.now()` of each event, parallel to `events` (pruning by age). */
+  readonly eventTimes: readonly number[];
+  readonly lastEventId: number;
+  readonly statusRows: readonly StatusRow[];
+}
+
 const NUL = '\u0000';
 
 /**
@@ -130,8 +157,15 @@ export class TenantStore {
   private highestEventId = 0;
 
   private readonly rows = new Map<string, StatusRow>();
+  /** Bumped on every change, so a persister knows when there is something to write. */
+  private changes = 0;
   /** `resourceType NUL resourceId` → row keys, so a hard delete drops every row of it. */
   private readonly rowsByResource = new Map<string, Set<string>>();
+
+  /** A number that changes whenever the state does (not an event id). */
+  get revision(): number {
+    return this.changes;
+  }
 
   // --- orgs -------------------------------------------------------------------
 
@@ -164,6 +198,7 @@ export class TenantStore {
     assertActive(existing);
     if (!updateIfExists) throw new TenantStoreError('conflict', FakeMessages.orgExists(name));
     if (description !== undefined) existing.description = description;
+    this.changes++;
     return { org: existing, created: false };
   }
 
@@ -256,6 +291,7 @@ export class TenantStore {
     assertActive(existing);
     if (!updateIfExists) throw new TenantStoreError('conflict', FakeMessages.projectExists(name, orgName));
     if (description !== undefined) existing.description = description;
+    this.changes++;
     return { project: existing, created: false };
   }
 
@@ -303,6 +339,7 @@ export class TenantStore {
       this.dropRows(ResourceType.Org, org.id);
       orgs++;
     }
+    if (projects + orgs > 0) this.changes++;
     return { projects, orgs };
   }
 
@@ -369,6 +406,7 @@ export class TenantStore {
     if (count > 0) {
       this.log.splice(0, count);
       this.logTimes.splice(0, count);
+      this.changes++;
     }
     return count;
   }
@@ -383,6 +421,7 @@ export class TenantStore {
     now: number,
   ): void {
     this.highestEventId++;
+    this.changes++;
     this.log.push(
       Object.freeze({
         id: this.highestEventId,
@@ -429,6 +468,7 @@ export class TenantStore {
       else keys.add(key);
     }
     this.rows.set(key, row);
+    this.changes++;
     return row;
   }
 
@@ -436,6 +476,7 @@ export class TenantStore {
   deleteStatus(controller: string, resourceType: string, resourceId: string): boolean {
     const key = rowKey(controller, resourceType, resourceId);
     if (!this.rows.delete(key)) return false;
+    this.changes++;
     const resourceKey = resourceType + NUL + resourceId;
     const keys = this.rowsByResource.get(resourceKey);
     keys?.delete(key);
@@ -452,6 +493,85 @@ export class TenantStore {
   statusRows(controller?: string): StatusRow[] {
     const all = [...this.rows.values()];
     return controller === undefined ? all : all.filter((row) => row.controller === controller);
+  }
+
+  // --- persistence ------------------------------------------------------------
+
+  /** Everything, as plain JSON-able data (see {@link StoreSnapshot}). */
+  snapshot(): StoreSnapshot {
+    const orgIds = new Map<OrgRecord, string>();
+    for (const org of this.orgs.values()) orgIds.set(org, org.id);
+    return {
+      version: 1,
+      orgs: [...this.orgs.values()].map(({ id, name, description, createdAt, deletedAt }) => ({
+        id,
+        name,
+        description,
+        createdAt,
+        ...(deletedAt === undefined ? {} : { deletedAt }),
+      })),
+      projects: [...this.projects.values()].map(({ id, name, org, description, createdAt, deletedAt }) => ({
+        id,
+        name,
+        orgId: org.id,
+        description,
+        createdAt,
+        ...(deletedAt === undefined ? {} : { deletedAt }),
+      })),
+      deletedOrgIds: [...this.deletedOrgs].map((org) => org.id),
+      deletedProjectIds: [...this.deletedProjects].map((project) => project.id),
+      events: this.log.slice(),
+      eventTimes: this.logTimes.slice(),
+      lastEventId: this.highestEventId,
+      statusRows: [...this.rows.values()],
+    };
+  }
+
+  /**
+   * Replaces the whole state with a snapshot taken by {@link snapshot}. The caller
+   * checked its shape; references (a project's org, deleted ids) are checked here.
+   */
+  restore(snapshot: StoreSnapshot): void {
+    const orgs = new Map<string, OrgRecord>();
+    for (const org of snapshot.orgs) orgs.set(org.id, { ...org, projects: new Map() });
+    const projects = new Map<string, ProjectRecord>();
+    for (const { orgId, ...project } of snapshot.projects) {
+      const org = orgs.get(orgId);
+      if (org === undefined) throw new Error(`project ${project.id} belongs to unknown org ${orgId}`);
+      projects.set(project.id, { ...project, org });
+    }
+    const byId = <T>(map: Map<string, T>, id: string, what: string): T => {
+      const found = map.get(id);
+      if (found === undefined) throw new Error(`deleted ${what} ${id} is not in the ${what}s`);
+      return found;
+    };
+    const deletedOrgs = snapshot.deletedOrgIds.map((id) => byId(orgs, id, 'org'));
+    const deletedProjects = snapshot.deletedProjectIds.map((id) => byId(projects, id, 'project'));
+
+    this.orgs.clear();
+    this.projects.clear();
+    this.projectsByName.clear();
+    this.deletedOrgs.clear();
+    this.deletedProjects.clear();
+    for (const org of orgs.values()) this.orgs.set(org.name, org);
+    for (const project of projects.values()) {
+      project.org.projects.set(project.name, project);
+      this.projects.set(project.id, project);
+      const sameName = this.projectsByName.get(project.name);
+      if (sameName === undefined) this.projectsByName.set(project.name, [project]);
+      else sameName.push(project);
+    }
+    for (const org of deletedOrgs) this.deletedOrgs.add(org);
+    for (const project of deletedProjects) this.deletedProjects.add(project);
+    this.log.splice(0, this.log.length, ...snapshot.events.map((event) => Object.freeze({ ...event })));
+    this.logTimes.splice(0, this.logTimes.length, ...snapshot.eventTimes);
+    this.highestEventId = snapshot.lastEventId;
+    this.rows.clear();
+    this.rowsByResource.clear();
+    for (const row of snapshot.statusRows) {
+      this.putStatus(row.controller, row.resourceType, row.resourceId, row.status, row.message, Date.parse(row.updatedAt));
+    }
+    this.changes++;
   }
 }
 

@@ -101,6 +101,8 @@ describe('status lifecycle (e2e)', () => {
     await waitFor(() => tm.fake.statusOf(CONTROLLER, 'project', project.id)?.status === 'error');
     expect(tm.fake.statusOf(CONTROLLER, 'project', project.id)?.message).toBe('ProjectHandler#handle: cannot provision web');
     // onError gets a typed error naming the failed handlers and whether it was terminal.
+    // The status write and the onError call are not ordered: wait for the report too.
+    await waitFor(() => reported.length > 0, { message: 'onError to report the failed attempt' });
     expect(reported[0]).toBeInstanceOf(TenancyHandlerError);
     expect(reported[0]).toMatchObject({ handlers: ['ProjectHandler#handle'], terminal: false });
     expect(errors.some((m) => m.includes('ProjectHandler#handle: cannot provision web') && m.includes('attempt 1'))).toBe(

@@ -6,10 +6,10 @@ import { Test } from '@nestjs/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TenancyPoller } from 'nestjs-tenancy';
 import { FakeTenantManager } from 'nestjs-tenancy/testing';
-import { createAppModule } from '../../../sample-app/src/app.module.js';
-import { ProvisioningService } from '../../../sample-app/src/provisioning.service.js';
-import { SampleConfig } from '../../../sample-app/src/sample.config.js';
-import type { TenantsResponse } from '../../../sample-app/src/tenants.controller.js';
+import { AppModule } from '../../../sample-app/src/app.module.js';
+import { ProvisioningService } from '../../../sample-app/src/provisioning/provisioning.service.js';
+import { SampleConfig } from '../../../sample-app/src/config/sample.config.js';
+import type { TenantsResponse } from '../../../sample-app/src/provisioning/tenants.controller.js';
 import { CapturingLogger } from '../../support/tenancy-test-app.js';
 import { waitFor } from '../../support/wait-for.js';
 
@@ -53,7 +53,10 @@ describe('sample app (e2e)', () => {
   async function startSample(): Promise<RunningSample> {
     const logs = new CapturingLogger();
     const config = new SampleConfig({ tenantManagerUrl: tmUrl, controllerName: CONTROLLER, dataDir, pollInterval: 50 });
-    const moduleRef = await Test.createTestingModule({ imports: [createAppModule(config)] })
+    // The app's own configuration provider, replaced as a test of a real app would.
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
+      .overrideProvider(SampleConfig)
+      .useValue(config)
       .setLogger(logs)
       .compile();
     const app = moduleRef.createNestApplication({ logger: logs });

@@ -2,8 +2,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SampleConfig } from '../../../sample-app/src/sample.config.js';
-import { WorkspaceStore } from '../../../sample-app/src/workspace.store.js';
+import { SampleConfig } from '../../../sample-app/src/config/sample.config.js';
+import { WorkspaceStore } from '../../../sample-app/src/provisioning/workspace.store.js';
 
 const ORG = { id: '6f1c0c1e-0000-4000-8000-000000000001', name: 'acme' };
 const PROJECT = { id: '6f1c0c1e-0000-4000-8000-000000000002', name: 'web', orgId: ORG.id, orgName: ORG.name };

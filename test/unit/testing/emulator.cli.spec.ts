@@ -38,6 +38,8 @@ describe('parseEmulatorArgs', () => {
       defaultOrg: undefined,
       cleanupInterval: 1000,
       eventRetention: false,
+      dataFile: undefined,
+      verbose: false,
     });
   });
 
@@ -59,6 +61,9 @@ describe('parseEmulatorArgs', () => {
         '--cleanup-interval',
         '250',
         '--event-retention=60000',
+        '--data',
+        'state.json',
+        '--verbose',
       ]),
     ).toEqual({
       port: 9090,
@@ -72,6 +77,8 @@ describe('parseEmulatorArgs', () => {
       defaultOrg: 'demo',
       cleanupInterval: 250,
       eventRetention: 60000,
+      dataFile: 'state.json',
+      verbose: true,
     });
   });
 
@@ -146,10 +153,10 @@ describe('emulatorMain and runEmulator', () => {
     expect(err[0]).toMatch(/^nestjs-tenancy-emulator: cannot start: .*EADDRINUSE/);
   });
 
-  it('starts a seeded emulator, prints its URL and a curl hint, and logs requests', async () => {
+  it('starts a seeded emulator, prints its URL and a curl hint, and with --verbose logs requests', async () => {
     const { out, io } = capture();
     const result = await emulatorMain(
-      ['--port', '0', '--seed', 'demo', '--controllers', 'sample-controller', '--token', 's3cret'],
+      ['--port', '0', '--seed', 'demo', '--controllers', 'sample-controller', '--token', 's3cret', '--verbose'],
       io,
     );
     if (typeof result === 'number') throw new Error(`exited with ${result}`);
@@ -157,7 +164,7 @@ describe('emulatorMain and runEmulator', () => {
     expect(result.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(out).toEqual([
       `nestjs-tenancy-emulator listening on ${result.url}`,
-      `try: curl -s -H 'X-Internal-Token: s3cret' '${result.url}/v1/events?controller=sample-controller&replay=true'`,
+      `try: curl -s -H 'X-Internal-Token: <the --token value>' '${result.url}/v1/events?controller=sample-controller&replay=true'`,
     ]);
 
     const res = await fetch(`${result.url}/v1/events?controller=sample-controller&replay=true`, {
@@ -197,8 +204,8 @@ describe('emulatorMain and runEmulator', () => {
     const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
       bin: Record<string, string>;
     };
-    expect(pkg.bin).toEqual({ 'nestjs-tenancy-emulator': './dist/testing/emulator.cli.js' });
-    const source = readFileSync(new URL('../../../src/testing/emulator.cli.ts', import.meta.url), 'utf8');
+    expect(pkg.bin).toEqual({ 'nestjs-tenancy-emulator': './dist/esm/testing/emulator.bin.js' });
+    const source = readFileSync(new URL('../../../src/testing/emulator.bin.ts', import.meta.url), 'utf8');
     expect(source.startsWith('#!/usr/bin/env node\n')).toBe(true);
   });
 });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Injectable } from '@nestjs/common';
-import { SampleConfig } from './sample.config.js';
+import { SampleConfig } from '../config/sample.config.js';
 
 /** `<DATA_DIR>/<orgId>/org.json`. */
 export interface OrgManifest {
