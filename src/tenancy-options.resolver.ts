@@ -1,5 +1,6 @@
 import { plainToInstance } from 'class-transformer';
-import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, validateSync } from 'class-validator';
+import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, ValidateIf, validateSync } from 'class-validator';
+import { validateCronExpression } from 'cron';
 import { DEFAULTS, ENV_INTERNAL_TOKEN, ENV_TENANT_MANAGER_URL, MAX_POLL_LIMIT } from './tenancy.constants.js';
 import { TenancyConfigurationError } from './tenancy.errors.js';
 import { describeValue, invalidOption } from './tenancy.messages.js';
@@ -75,11 +76,12 @@ class TenancyOptionsSchema {
   @Min(1, { message: 'must be positive' })
   maxQueuedEvents: number;
 
-  @IsOptional()
-  @IsInt({ message: 'must be an integer number of milliseconds' })
+  // A number of milliseconds, or a cron expression (checked in resolveTenancyOptions).
+  @ValidateIf((o: { resyncInterval?: unknown }) => o.resyncInterval !== undefined && typeof o.resyncInterval !== 'string')
+  @IsInt({ message: 'must be an integer number of milliseconds or a cron expression' })
   @Min(1, { message: 'must be positive' })
   @Max(MAX_TIMER, { message: `must be at most ${MAX_TIMER}` })
-  resyncInterval?: number;
+  resyncInterval?: number | string;
 }
 
 const SECRET_FIELDS = new Set(['internalToken']);
@@ -131,6 +133,13 @@ export function resolveTenancyOptions(
     typeof (options.metrics as { registry?: { registerMetric?: unknown } } | null)?.registry?.registerMetric !== 'function'
   ) {
     problems.push(invalidOption('metrics', 'an object without a prom-client registry', 'must be { registry: Registry }'));
+  }
+  if (typeof candidate.resyncInterval === 'string') {
+    const cron = validateCronExpression(candidate.resyncInterval);
+    if (!cron.valid) {
+      const rule = `must be a number of milliseconds or a cron expression (${cron.error?.message ?? 'invalid'})`;
+      problems.push(invalidOption('resyncInterval', describeValue(candidate.resyncInterval), rule));
+    }
   }
   const coordinationProblem = checkCoordination(options.coordination);
   if (coordinationProblem) problems.push(invalidOption('coordination', coordinationProblem.shown, coordinationProblem.rule));

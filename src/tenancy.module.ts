@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { StatusWriter } from './tenant-manager/status-writer.js';
 import { TenantManagerClient } from './tenant-manager/tenant-manager.client.js';
 import { HandlerInvoker } from './dispatch/handler-invoker.js';
 import { AttemptRunner } from './dispatch/attempt-runner.js';
@@ -36,7 +35,6 @@ import type { TenancyModuleOptions } from './tenancy-options.js';
     TenancyHandlerRegistry,
     TenancyExplorer,
     TenantManagerClient,
-    StatusWriter,
     HandlerInvoker,
     AttemptRunner,
     TenancyTelemetry,

@@ -41,7 +41,8 @@ export class KeyedWorkQueue<T> {
   private total = 0;
   private stopped = false;
   private retryingCount = 0;
-  private parkedItems: QueueItem<T>[] = [];
+  // Insertion-ordered: oldest first, and O(1) to drop one (parked events can number 100k).
+  private readonly parkedItems = new Set<QueueItem<T>>();
   // One shared promise per threshold: callers that race it against a timer and
   // come back later must not pile up waiters.
   private readonly belowWaiters = new Map<number, { promise: Promise<void>; resolve: () => void }>();
@@ -71,9 +72,40 @@ export class KeyedWorkQueue<T> {
     return this.running;
   }
 
-  /** Items given up on (until woken), oldest first. */
+  /** Items given up on (until woken), oldest first. A copy: O(parked), for getStatus(). */
   get parked(): readonly QueueItem<T>[] {
-    return this.parkedItems;
+    return [...this.parkedItems];
+  }
+
+  /** How many items are parked. */
+  get parkedCount(): number {
+    return this.parkedItems.size;
+  }
+
+  /** Forgets one parked item without running it (O(1)); false when it was not parked. */
+  unpark(item: QueueItem<T>): boolean {
+    return this.parkedItems.delete(item);
+  }
+
+  /** Keys whose head item is waiting for a retry timer. */
+  blockedKeys(): string[] {
+    const keys: string[] = [];
+    for (const lane of this.lanes.values()) if (lane.retryTimer) keys.push(lane.key);
+    return keys;
+  }
+
+  /**
+   * Removes the items of `key` that have not started (everything behind its head)
+   * and returns them; the head stays. Used to free room behind a key that is stuck
+   * retrying, so it cannot fill the queue and stall every other key.
+   */
+  dropWaiting(key: string): QueueItem<T>[] {
+    const lane = this.lanes.get(key);
+    if (!lane || lane.head + 1 >= lane.items.length) return [];
+    const dropped = lane.items.splice(lane.head + 1) as QueueItem<T>[];
+    this.total -= dropped.length;
+    this.resolveBelowWaiters();
+    return dropped;
   }
 
   /** Items waiting for a retry timer (their lanes are blocked). */
@@ -148,10 +180,18 @@ export class KeyedWorkQueue<T> {
 
   private takeParked(filter: (item: QueueItem<T>) => boolean): QueueItem<T>[] {
     const taken: QueueItem<T>[] = [];
-    const kept: QueueItem<T>[] = [];
-    for (const item of this.parkedItems) (filter(item) ? taken : kept).push(item);
-    if (taken.length > 0) this.parkedItems = kept;
+    for (const item of this.parkedItems) if (filter(item)) taken.push(item);
+    for (const item of taken) this.parkedItems.delete(item);
     return taken;
+  }
+
+  private resolveBelowWaiters(): void {
+    for (const [below, waiter] of this.belowWaiters) {
+      if (this.total < below) {
+        waiter.resolve();
+        this.belowWaiters.delete(below);
+      }
+    }
   }
 
   private append(item: QueueItem<T>): void {
@@ -218,7 +258,7 @@ export class KeyedWorkQueue<T> {
     lane.head += 1;
     lane.busy = false;
     this.total -= 1;
-    if (outcome === 'park') this.parkedItems.push(item);
+    if (outcome === 'park') this.parkedItems.add(item);
     if (lane.head >= lane.items.length) {
       this.lanes.delete(lane.key);
     } else {
@@ -233,11 +273,6 @@ export class KeyedWorkQueue<T> {
     } catch {
       // A bookkeeping callback must never stall the queue.
     }
-    for (const [below, waiter] of this.belowWaiters) {
-      if (this.total < below) {
-        waiter.resolve();
-        this.belowWaiters.delete(below);
-      }
-    }
+    this.resolveBelowWaiters();
   }
 }

@@ -83,7 +83,7 @@ describe('several replicas with a Kubernetes Lease (e2e)', () => {
     tenantManager.requests.filter(
       (r) => r.headers.authorization === `Basic ${Buffer.from(`${name}:`).toString('base64')}`,
     );
-  const leaders = <R extends { poller: TenancyPoller }>(replicas: R[]) => replicas.filter((r) => r.poller.isLeader());
+  const leaders = <R extends { poller: TenancyPoller }>(replicas: R[]) => replicas.filter((r) => r.poller.getStatus().leader);
 
   it('exactly one replica leads; the others stand by (alive, not ready) and send nothing', async () => {
     tenantManager.createOrg('acme');
@@ -114,9 +114,9 @@ describe('several replicas with a Kubernetes Lease (e2e)', () => {
     await first.poller.whenIdle();
     const closedAt = Date.now();
     await first.app.close();
-    expect(first.poller.isLeader()).toBe(false);
+    expect(first.poller.getStatus().leader).toBe(false);
     // Released: no need to wait for the 2 s lease to expire.
-    await waitFor(() => second.poller.isLeader(), { timeout: 1_900, interval: 5 });
+    await waitFor(() => second.poller.getStatus().leader, { timeout: 1_900, interval: 5 });
     expect(Date.now() - closedAt).toBeLessThan(TIMINGS.leaseDuration);
     await second.poller.whenIdle();
     expect(handled.filter((h) => h.replica === second.name)).toEqual([{ replica: second.name, name: 'acme', replay: true }]);
@@ -132,7 +132,7 @@ describe('several replicas with a Kubernetes Lease (e2e)', () => {
     await old.poller.whenIdle();
     // The API server now refuses every write from the old leader.
     kube.failNext(1_000_000, { status: 500, match: (r) => r.method === 'PUT' && r.holderIdentity === old.name });
-    await waitFor(() => next.poller.isLeader(), { timeout: 10_000, message: 'takeover' });
+    await waitFor(() => next.poller.getStatus().leader, { timeout: 10_000, message: 'takeover' });
     const lost = logs.lines.find((l) => l.message.includes('lost leadership') && l.fields?.identity === old.name);
     const won = logs.lines.find((l) => l.message.includes('became the leader') && l.fields?.identity === next.name);
     expect(lost).toBeDefined();

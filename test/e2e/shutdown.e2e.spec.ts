@@ -51,7 +51,7 @@ describe('shutdown (e2e)', () => {
     const started = Date.now();
     await app.close();
     expect(Date.now() - started).toBeLessThan(1_000);
-    expect(poller.phase).toBe('stopped');
+    expect(poller.getStatus().phase).toBe('stopped');
     expect(poller.isReady()).toBe(false);
     // The keep-alive agent is destroyed and the poll timer cleared.
     await waitFor(() => {
@@ -72,7 +72,7 @@ describe('shutdown (e2e)', () => {
     await waitFor(() => holder.started.length === 1);
     const closing = app.close();
     // Shutdown is under way (no more polling) while the handler is still running.
-    await waitFor(() => poller.phase === 'stopping');
+    await waitFor(() => poller.getStatus().phase === 'stopping');
     holder.open();
     await closing;
     expect(holder.finished).toEqual(['slow']);
@@ -110,7 +110,7 @@ describe('shutdown (e2e)', () => {
     const started = Date.now();
     await app.close();
     expect(Date.now() - started).toBeLessThan(3_000);
-    expect(poller.phase).toBe('stopped');
+    expect(poller.getStatus().phase).toBe('stopped');
   });
 });
 
