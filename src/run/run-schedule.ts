@@ -91,7 +91,8 @@ export class RunSchedule {
       if (this.registry?.doesExist('cron', name)) this.registry.deleteCronJob(name);
     }
     for (const resolve of this.tickWaiters.splice(0)) resolve();
-    for (const done of [...this.sleeps]) done();
+    // Deleting the current entry while iterating a Set is safe.
+    for (const done of this.sleeps) done();
   }
 
   private register(kind: 'interval' | 'cron', job: string, handle: NodeJS.Timeout | CronJob): void {

@@ -205,7 +205,7 @@ describe('TenancyRun (unit, scripted Tenant Manager)', () => {
         timeline.push(`old start ${name}`);
         if (item.payload.event.resourceId === a) await held.promise;
         timeline.push(`old end ${name}`);
-        return 'done';
+        return 'done' as const;
       }),
     );
     await startRun(first);
