@@ -1,4 +1,5 @@
 import { type BackoffSettings, fullJitterBackoff } from '../common/backoff.js';
+import { BelowWaiters } from './below-waiters.js';
 
 /** What a worker says about one attempt at an item. */
 export type WorkOutcome = 'done' | 'retry' | 'park';
@@ -43,9 +44,7 @@ export class KeyedWorkQueue<T> {
   private retryingCount = 0;
   // Insertion-ordered: oldest first, and O(1) to drop one (parked events can number 100k).
   private readonly parkedItems = new Set<QueueItem<T>>();
-  // One shared promise per threshold: callers that race it against a timer and
-  // come back later must not pile up waiters.
-  private readonly belowWaiters = new Map<number, { promise: Promise<void>; resolve: () => void }>();
+  private readonly belowWaiters = new BelowWaiters();
   private inFlightWaiters: Array<() => void> = [];
 
   constructor(
@@ -104,7 +103,7 @@ export class KeyedWorkQueue<T> {
     if (!lane || lane.head + 1 >= lane.items.length) return [];
     const dropped = lane.items.splice(lane.head + 1) as QueueItem<T>[];
     this.total -= dropped.length;
-    this.resolveBelowWaiters();
+    this.belowWaiters.update(this.total);
     return dropped;
   }
 
@@ -125,15 +124,10 @@ export class KeyedWorkQueue<T> {
     if (this.stopped) return 0;
     const woken = this.takeParked(filter);
     // A woken item joins the tail of its key: it is the newest word on its resource
-    // (parked items superseded by a later event are dropped, see discardParked).
+    // (parked items superseded by a later event were unparked by the run).
     for (const item of woken) this.append({ key: item.key, payload: item.payload, attempt: 1 });
     this.pump();
     return woken.length;
-  }
-
-  /** Forgets parked items that match, without running them; returns how many. */
-  discardParked(filter: (item: QueueItem<T>) => boolean): number {
-    return this.takeParked(filter).length;
   }
 
   /**
@@ -142,14 +136,7 @@ export class KeyedWorkQueue<T> {
    */
   whenBelow(below: number): Promise<void> {
     if (this.total < below || this.stopped) return Promise.resolve();
-    let waiter = this.belowWaiters.get(below);
-    if (!waiter) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => (resolve = r));
-      waiter = { promise, resolve };
-      this.belowWaiters.set(below, waiter);
-    }
-    return waiter.promise;
+    return this.belowWaiters.wait(below);
   }
 
   /** Resolves when nothing is queued, in flight or waiting to retry (or the queue is stopped). */
@@ -174,8 +161,7 @@ export class KeyedWorkQueue<T> {
       lane.retryTimer = undefined;
     }
     this.retryingCount = 0;
-    for (const waiter of this.belowWaiters.values()) waiter.resolve();
-    this.belowWaiters.clear();
+    this.belowWaiters.releaseAll();
   }
 
   private takeParked(filter: (item: QueueItem<T>) => boolean): QueueItem<T>[] {
@@ -185,14 +171,6 @@ export class KeyedWorkQueue<T> {
     return taken;
   }
 
-  private resolveBelowWaiters(): void {
-    for (const [below, waiter] of this.belowWaiters) {
-      if (this.total < below) {
-        waiter.resolve();
-        this.belowWaiters.delete(below);
-      }
-    }
-  }
 
   private append(item: QueueItem<T>): void {
     let lane = this.lanes.get(item.key);
@@ -273,6 +251,6 @@ export class KeyedWorkQueue<T> {
     } catch {
       // A bookkeeping callback must never stall the queue.
     }
-    this.resolveBelowWaiters();
+    this.belowWaiters.update(this.total);
   }
 }

@@ -1,6 +1,36 @@
 import type { GaugeState } from '../telemetry/tenancy.prometheus.js';
 import type { TenancyCounters, TenancyPollerPhase, TenancyStatus } from '../tenancy-status.js';
-import type { TenancyRun } from './tenancy-run.js';
+import type { ResolvedTenancyOptions } from '../tenancy-options.js';
+import type { RunState, TenancyRun } from './tenancy-run.js';
+
+/** Liveness tolerates this many loop periods without an attempt. */
+const LIVENESS_PERIODS = 3;
+
+/**
+ * Liveness: the loop that should be running (the fetch loop, or the election loop
+ * standing by) made an attempt within 3 × max(pollInterval, maxBackoff, httpTimeout).
+ * It does not depend on the Tenant Manager answering, so an outage never restarts pods.
+ */
+export function isAlive(
+  phase: TenancyPollerPhase,
+  lastAttemptAt: number | null,
+  options: Pick<ResolvedTenancyOptions, 'pollInterval' | 'maxBackoff' | 'httpTimeout'>,
+): boolean {
+  if (phase === 'idle' || phase === 'stopping') return true;
+  if (phase === 'stopped' || lastAttemptAt === null) return false;
+  const period = Math.max(options.pollInterval, options.maxBackoff, options.httpTimeout);
+  return Date.now() - lastAttemptAt < LIVENESS_PERIODS * period;
+}
+
+/**
+ * The poller's phase: its own (`idle`, `standby`, `stopping`, `stopped`), or, while a
+ * run was started (`replaying`), how far the run got.
+ */
+export function pollerPhase(own: TenancyPollerPhase, run: RunState | undefined, coordinated: boolean): TenancyPollerPhase {
+  if (own !== 'replaying') return own;
+  if (run === 'polling' || run === 'replaying') return run;
+  return coordinated ? 'standby' : 'stopped';
+}
 
 /** Counts only (no lists): read by every metrics scrape. */
 export function runGauges(phase: TenancyPollerPhase, run: TenancyRun | undefined, leader: boolean): GaugeState {
