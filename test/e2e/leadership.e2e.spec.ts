@@ -148,6 +148,39 @@ describe('several replicas with a Kubernetes Lease (e2e)', () => {
     expect(handled.filter((h) => h.name === 'after-failover').map((h) => h.replica)).toEqual([next.name]);
   });
 
+  it('a renew answered with another holder is an immediate loss: nothing leaves this replica afterwards', async () => {
+    const only = await replica('pod-a');
+    await waitFor(() => only.poller.getStatus().leader);
+    await only.poller.whenIdle();
+    // Another holder wrote the Lease (say, an operator forced a failover) for a long time.
+    kube.setLease(LEASE.namespace, LEASE.leaseName, { holderIdentity: 'intruder', leaseDurationSeconds: 3_600 });
+    await waitFor(() => !only.poller.getStatus().leader, { timeout: 5_000 });
+    const lost = logs.lines.find((l) => l.message.includes('lost leadership'));
+    expect(lost?.message).toContain('the renewal was refused');
+    expect(only.poller.getStatus()).toMatchObject({ phase: 'standby', ready: false });
+    tenantManager.createOrg('while-standing-by');
+    // The next acquire attempts (every retryPeriod) see the intruder and stand by.
+    const seen = kube.requests.length;
+    await waitFor(() => kube.requests.length >= seen + 2);
+    expect(requestsBy('pod-a').filter((r) => r.at > lost!.at)).toEqual([]);
+    expect(handled.map((h) => h.name)).not.toContain('while-standing-by');
+  });
+
+  it('a renew answered 404 is an immediate loss; a re-won leadership replays afresh and goes on', async () => {
+    const only = await replica('pod-a');
+    await waitFor(() => only.poller.getStatus().leader);
+    await only.poller.whenIdle();
+    kube.deleteLease(LEASE.namespace, LEASE.leaseName);
+    await waitFor(() => logs.lines.some((l) => l.message.includes('lost leadership')), { timeout: 5_000 });
+    expect(logs.lines.find((l) => l.message.includes('lost leadership'))?.message).toContain('the renewal was refused');
+    // The Lease is gone, so the next acquire creates it again: a new run replays from scratch.
+    await waitFor(() => logs.lines.filter((l) => l.message.includes('became the leader')).length === 2, { timeout: 5_000 });
+    await only.poller.whenReady();
+    tenantManager.createOrg('after-rewin');
+    await waitFor(() => handled.some((h) => h.name === 'after-rewin' && !h.replay));
+    expect(logs.lines.filter((l) => l.message.includes('replay handled'))).toHaveLength(2);
+  });
+
   it('under random Kubernetes API failures there is never more than one leader', async () => {
     let seed = Number(process.env.CHAOS_SEED ?? 7);
     kube.failRandomly(0.2, () => {
