@@ -195,6 +195,7 @@ export class EventFeed {
   private async pollOnce(limit: number): Promise<'full' | 'short' | 'failed'> {
     const { client, signal, options, telemetry, schedule, logger } = this.ctx;
     const after = this.cursor.fetched;
+    const epoch = this.cursor.epoch;
     this.lastAttemptAt = Date.now();
     let page: DecodedEventsPage;
     let verdict: ReturnType<PageJudge['judge']>;
@@ -212,6 +213,8 @@ export class EventFeed {
       return 'failed';
     }
     this.fetchSucceeded(this.pollFailures);
+    // A snapshot replaced the log while this page was out: it answers for the old one.
+    if (epoch !== this.cursor.epoch) return 'full';
     if (verdict.kind === 'went-back') {
       logger.warn(eventLogWentBack(`poll after ${after}`, after, page.lastEventId), { cursor: after, lastEventId: page.lastEventId });
       this.intake.clearHeld();

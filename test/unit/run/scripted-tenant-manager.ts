@@ -31,6 +31,8 @@ export class ScriptedTenantManager implements EventsPort, StatusPort {
   pageOverride?: (after: number, limit: number) => DecodedEventsPage | undefined;
   /** Throws instead of answering the next replay fetches. */
   replayFailures: Error[] = [];
+  /** While set, incremental fetches wait for it before answering. */
+  pollGate?: Promise<void>;
 
   createOrg(name: string): string {
     return this.append('org', 'created', this.add('org', name, null));
@@ -68,6 +70,7 @@ export class ScriptedTenantManager implements EventsPort, StatusPort {
 
   async fetchAfter(after: number, limit: number): Promise<DecodedEventsPage> {
     this.polls.push(after);
+    if (this.pollGate) await this.pollGate;
     const override = this.pageOverride?.(after, limit);
     if (override) return override;
     const events = this.log.filter((e) => e.id > after).slice(0, limit);

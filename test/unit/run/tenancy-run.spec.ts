@@ -77,6 +77,27 @@ describe('TenancyRun (unit, scripted Tenant Manager)', () => {
     expect(lines('event log went back')).toHaveLength(1);
   });
 
+  it('event log goes backwards: a poll answered for the old log after a snapshot replaced it does not move the cursor', async () => {
+    for (const name of ['a', 'b', 'c', 'd', 'e']) tm.createOrg(name);
+    const run = recording();
+    await startRun(run);
+    await run.whenIdle();
+    const held = gate();
+    tm.pollGate = held.promise;
+    const polled = tm.polls.length;
+    await waitFor(() => tm.polls.length > polled);
+    tm.restoreTo(2);
+    tm.createOrg('x');
+    await run.resync();
+    expect(run.feed.cursor.fetched).toBe(3);
+    // The poll asked "after 5" of the old log; its empty answer must not count.
+    tm.pollGate = undefined;
+    held.open();
+    tm.createOrg('y');
+    await waitFor(() => handled.includes('created:y'), { message: 'the event after the restore is not skipped' });
+    expect(run.feed.cursor.fetched).toBe(4);
+  });
+
   it('a page with event ids above its lastEventId is malformed, backed off, and not fetched forever', async () => {
     tm.createOrg('a');
     const run = recording();
