@@ -77,7 +77,11 @@ export class TenancyEvent implements TenancyEventInit {
 
 /** What a handler gets besides the event. */
 export interface TenancyEventContext {
-  /** Aborted when the attempt times out (`handlerTimeout`) or the app shuts down. */
+  /**
+   * Aborted when the attempt times out (`handlerTimeout`), when shutdown has waited
+   * `shutdownTimeout` for it, and at once when this replica loses the leadership
+   * (with `coordination`): stop work that another replica will redo.
+   */
   readonly signal: AbortSignal;
   /** True when the event comes from a replay snapshot rather than the event log. */
   readonly replay: boolean;

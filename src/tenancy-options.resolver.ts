@@ -1,4 +1,5 @@
-import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, validateSync } from 'class-validator';
+import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, ValidateIf, validateSync } from 'class-validator';
+import { validateCronExpression } from 'cron';
 import { MAX_TIMER_MS as MAX_TIMER, unknownKeys } from './common/option-problem.js';
 import { coordinationProblems, leaseKeysOf } from './coordination/coordination.options.js';
 import { DEFAULTS, ENV_INTERNAL_TOKEN, ENV_TENANT_MANAGER_URL, MAX_POLL_LIMIT } from './tenancy.constants.js';
@@ -78,11 +79,12 @@ class TenancyOptionsSchema {
   @Min(1, { message: 'must be positive' })
   maxQueuedEvents: number;
 
-  @IsOptional()
-  @IsInt({ message: 'must be an integer number of milliseconds' })
+  // A number of milliseconds, or a cron expression (checked in resolveTenancyOptions).
+  @ValidateIf((o: { resyncInterval?: unknown }) => o.resyncInterval !== undefined && typeof o.resyncInterval !== 'string')
+  @IsInt({ message: 'must be an integer number of milliseconds or a cron expression' })
   @Min(1, { message: 'must be positive' })
   @Max(MAX_TIMER, { message: `must be at most ${MAX_TIMER}` })
-  resyncInterval?: number;
+  resyncInterval?: number | string;
 }
 
 const SECRET_FIELDS = new Set(['internalToken']);
@@ -134,6 +136,13 @@ export function resolveTenancyOptions(
   }
   if (options.metrics !== undefined && !isPromRegistry((options.metrics as { registry?: unknown } | null)?.registry)) {
     problems.push(invalidOption('metrics', 'an object without a prom-client registry', 'must be { registry: Registry }'));
+  }
+  if (typeof candidate.resyncInterval === 'string') {
+    const cron = validateCronExpression(candidate.resyncInterval);
+    if (!cron.valid) {
+      const rule = `must be a number of milliseconds or a cron expression (${cron.error?.message ?? 'invalid'})`;
+      problems.push(invalidOption('resyncInterval', describeValue(candidate.resyncInterval), rule));
+    }
   }
   for (const found of coordinationProblems(options.coordination)) problems.push(invalidOption(found.field, found.shown, found.rule));
   if (!invalid.has('url') && !isHttpUrl(candidate.url as string)) {

@@ -78,8 +78,11 @@ export interface TenancyModuleOptions {
   maxAttempts?: number;
   /** Fetched-but-unfinished events above which polling pauses. Default 10000. */
   maxQueuedEvents?: number;
-  /** Re-run the replay periodically (with jitter) to repair drift. Default: off. */
-  resyncInterval?: number;
+  /**
+   * Re-run the replay periodically to repair drift: a period in ms (jittered ±10%),
+   * or a cron expression such as `'0 3 * * *'` (nightly). Default: off.
+   */
+  resyncInterval?: number | string;
   /**
    * Prometheus metrics on the host's prom-client `Registry` (never the global one),
    * registered at module init and removed at shutdown. Apps may share a registry:
@@ -119,7 +122,7 @@ export interface ResolvedTenancyOptions {
   readonly concurrency: number;
   readonly maxAttempts?: number;
   readonly maxQueuedEvents: number;
-  readonly resyncInterval?: number;
+  readonly resyncInterval?: number | string;
   readonly metrics?: TenancyMetricsOptions;
   readonly coordination?: TenancyCoordinationOptions;
 }

@@ -1,6 +1,9 @@
 // Public types of `TenancyPoller.getStatus()`: a leaf, imports nothing of the engine.
 
-/** Where the poller is in its life; `standby`: a coordinated replica that is not the leader. */
+/**
+ * Where the poller is in its life. `replaying`/`polling`: a run is active; `standby`: a
+ * coordinated replica that is not (or no longer) the leader; `stopping`/`stopped`: stop().
+ */
 export type TenancyPollerPhase = 'idle' | 'standby' | 'replaying' | 'polling' | 'stopping' | 'stopped';
 
 /** An event that is failing (retrying) or parked. */
@@ -24,7 +27,10 @@ export interface TenancyStatus {
   readonly ready: boolean;
   /** The fetch loop is making attempts; independent of the Tenant Manager being reachable. */
   readonly alive: boolean;
-  /** This replica is the active one (always true while running without coordination). */
+  /**
+   * This replica is the active one: with `coordination`, while it holds the leadership;
+   * without, while it runs (from start() until stop()), so false before start and after stop.
+   */
   readonly leader: boolean;
   /** Coordination identity of this replica; null without coordination. */
   readonly identity: string | null;

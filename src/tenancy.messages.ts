@@ -196,3 +196,24 @@ export const unknownOption = (field: string, suggestion?: string): string =>
 
 export const metricsControllerShared = (controller: string): string =>
   `another TenancyModule with controller name "${controller}" already uses this metrics registry: its counters are shared, and gauges show the newest instance`;
+
+export const abandonedOnLeadershipLoss = (event: TenancyEvent): string =>
+  `${String(event)} abandoned: leadership lost (the new leader replays it)`;
+
+export const unknownEventsSkipped = (what: string, count: number, example: unknown): string =>
+  `${what}: skipped ${count} event(s) of a type this client does not know, e.g. ${safeJson(example, 500)}`;
+
+export const eventLogWentBack = (what: string, cursor: number, lastEventId: number): string =>
+  `the Tenant Manager's event log went back (${what} lastEventId ${lastEventId} is below our cursor ${cursor}): restored from a backup or restarted with a fresh log? Following the new log from a fresh snapshot`;
+
+export const contradictoryPage = (after: number, lastEventId: number, ids: readonly number[]): string =>
+  `Tenant Manager poll after ${after}: malformed response: event id(s) ${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''} outside (${after}, ${lastEventId}]`;
+
+export const contradictoryPageSkipped = (after: number, strikes: number, cursor: number, skipped: number): string =>
+  `Tenant Manager poll after ${after} stayed self-contradictory for ${strikes} fetches: moving the cursor to ${cursor}, ${skipped} contradicting event(s) skipped`;
+
+export const keyHeldBack = (key: string, dropped: number): string =>
+  `org ${key} is stuck retrying and its backlog filled the queue: ${dropped} waiting event(s) dropped from the queue, to be recovered from a snapshot once it unblocks`;
+
+export const keysRecovered = (keys: number, queued: number): string =>
+  `recovered ${keys} held-back org(s) from a snapshot: ${queued} event(s) queued`;

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { StatusWriter } from './tenant-manager/status-writer.js';
 import { TenantManagerClient } from './tenant-manager/tenant-manager.client.js';
 import { createTransport } from './tenant-manager/create-transport.js';
 import { TENANT_MANAGER_TRANSPORT } from './tenant-manager/tenant-manager.transport.js';
@@ -46,7 +45,6 @@ import type { ResolvedTenancyOptions, TenancyModuleOptions } from './tenancy-opt
       inject: [TENANCY_RESOLVED_OPTIONS],
     },
     TenantManagerClient,
-    StatusWriter,
     HandlerInvoker,
     AttemptRunner,
     TenancyTelemetry,

@@ -120,7 +120,7 @@ export class LeaderElection {
   }
 
   private async acquireOnce(generation: number): Promise<void> {
-    const attemptStarted = Date.now();
+    const attemptStarted = performance.now();
     let won = false;
     try {
       won = await this.coordinator.acquire();
@@ -144,26 +144,28 @@ export class LeaderElection {
   }
 
   private async renewOnce(): Promise<void> {
-    const attemptStarted = Date.now();
-    let renewed = false;
-    let why = 'renew refused';
+    const attemptStarted = performance.now();
+    let renewed: boolean;
     try {
       renewed = await this.coordinator.renew();
     } catch (error) {
-      why = (error as Error).message;
-    }
-    if (!this.leading) return; // the deadline passed while the call was out
-    if (renewed) {
-      this.renewedAt(attemptStarted);
+      // Transient (timeout, server error): retried until renewDeadline.
+      if (this.leading) this.logger.debug(`leadership renew failed (${(error as Error).message}); retrying`, this.fields());
       return;
     }
-    this.logger.debug(`leadership renew failed (${why}); retrying`, this.fields());
+    if (!this.leading) return; // the deadline passed while the call was out
+    if (renewed) this.renewedAt(attemptStarted);
+    // A refusal is an answer, not a failure: the lease is gone or another replica holds it.
+    else void this.lose('the renewal was refused (the lease is gone or held by another replica)');
   }
 
-  /** Counts the lease as extended from when the attempt started, the safe side. */
+  /**
+   * Counts the lease as extended from when the attempt started, the safe side. On the
+   * monotonic clock: a wall-clock step must not stretch our leadership.
+   */
   private renewedAt(attemptStarted: number): void {
     clearTimeout(this.deadlineTimer);
-    const remaining = attemptStarted + this.renewDeadline - Date.now();
+    const remaining = attemptStarted + this.renewDeadline - performance.now();
     const expire = () =>
       void this.lose(`no successful renewal for renewDeadline (${this.renewDeadline} ms)`);
     if (remaining <= 0) expire();

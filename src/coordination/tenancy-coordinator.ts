@@ -3,9 +3,10 @@
  * dispatches and writes status; the others stand by (alive, not ready).
  *
  * The library calls `acquire()` every `retryPeriod` while standing by and `renew()`
- * every `retryPeriod` while leading. When renewals keep failing (false or a throw)
- * for `renewDeadline`, or the coordinator calls the `onLost` callback, the replica
- * stops at once and stands by again. Implementations must make `renewDeadline`
+ * every `retryPeriod` while leading. A renewal answered `false` (the lease is gone or
+ * held by another replica), renewals that keep throwing for `renewDeadline` (measured
+ * on a monotonic clock), or the `onLost` callback make the replica stop at once: no
+ * handler start, fetch or status write leaves it afterwards, and it stands by again. Implementations must make `renewDeadline`
  * shorter than the time another replica needs to take over, so two leaders never
  * overlap. `release()` is called on graceful shutdown so a standby takes over fast.
  */
@@ -18,7 +19,10 @@ export interface TenancyCoordinator {
   readonly renewDeadline?: number;
   /** One attempt to become leader (or confirm we already are). True when we lead. */
   acquire(): Promise<boolean>;
-  /** One attempt to extend our leadership. False (or a throw) when it failed. */
+  /**
+   * One attempt to extend our leadership. `false` means the leadership is gone (lost
+   * at once); throw for a transient failure (retried until `renewDeadline`).
+   */
   renew(): Promise<boolean>;
   /** Gives leadership up (graceful shutdown). Must not throw for "not the leader". */
   release(): Promise<void>;

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { QueueItem, WorkOutcome } from './keyed-work-queue.js';
-import { StatusWriter } from '../tenant-manager/status-writer.js';
+import type { StatusWriter, WantedStatus } from '../tenant-manager/status-writer.js';
 import { HandlerInvoker } from './handler-invoker.js';
 import { TenancyHandlerRegistry } from '../discovery/tenancy-handler.registry.js';
 import { TENANCY_RESOLVED_OPTIONS } from '../tenancy.constants.js';
 import { TenancyLogger } from '../telemetry/tenancy-logger.js';
-import { abandonedAtShutdown, eventFailed, eventHandled, eventParked } from '../tenancy.messages.js';
+import { abandonedAtShutdown, abandonedOnLeadershipLoss, eventFailed, eventHandled, eventParked } from '../tenancy.messages.js';
 import { TenancyTelemetry } from '../telemetry/tenancy.telemetry.js';
 import type { ResolvedTenancyOptions } from '../tenancy-options.js';
 import { ControllerStatus, EventType, type TenancyEvent } from '../tenancy-event.js';
@@ -22,12 +22,18 @@ export interface QueuedEvent {
   lastError?: string;
   /** Called once the event is done or parked (replay progress). */
   onFinished?: () => void;
+  /** The cursor epoch it was queued under: after the event log was replaced, old ids no longer count. */
+  readonly epoch: number;
 }
 
-/** Per-run signals: handlers are aborted at shutdown; nothing is written once closed. */
+/** What an attempt needs of its run: the abort signal, the run's status writer, whether it is over. */
 export interface ProcessingRun {
+  /** Aborted at shutdown (after shutdownTimeout) and on leadership loss. */
   readonly shutdown: AbortSignal;
   readonly closed: boolean;
+  /** True when the run ended because this replica lost the leadership. */
+  readonly lostLeadership: boolean;
+  readonly status: StatusWriter;
 }
 
 // Unique per attempt across replicas and restarts without a random call per event.
@@ -46,7 +52,6 @@ export class AttemptRunner {
     @Inject(TENANCY_RESOLVED_OPTIONS) private readonly options: ResolvedTenancyOptions,
     private readonly registry: TenancyHandlerRegistry,
     private readonly dispatcher: HandlerInvoker,
-    private readonly status: StatusWriter,
     private readonly telemetry: TenancyTelemetry,
     private readonly logger: TenancyLogger,
   ) {}
@@ -59,14 +64,13 @@ export class AttemptRunner {
     const { resourceType, resourceId } = event;
     const started = performance.now();
     const handlers = this.registry.match(event);
-    // Not awaited: the reporter sends it before any later write for this resource,
-    // and a status write never decides an event. The handler need not wait one
-    // round trip for it (S2 in `npm run bench`: 5.3× → 7.3× the reference).
-    void this.status.report(resourceType, resourceId, {
-      kind: 'put',
-      status: ControllerStatus.InProgress,
-      message: '',
-    });
+    // Status writes are never awaited: the writer sends them in order per resource,
+    // and a status write never decides an event, so a slow status endpoint slows
+    // status only (S2 in `npm run bench`: 5.3× → 7.3× the reference).
+    const write = (wanted: WantedStatus) => {
+      if (!run.closed) void run.status.report(resourceType, resourceId, wanted);
+    };
+    write({ kind: 'put', status: ControllerStatus.InProgress, message: '' });
     const result = await this.dispatcher.dispatch(event, handlers, {
       replay,
       attempt: item.attempt,
@@ -86,36 +90,28 @@ export class AttemptRunner {
       durationMs: Math.round((performance.now() - started) * 100) / 100,
     });
     if (!result.error) {
-      if (!run.closed) {
-        // Deleting our row on a successful delete is what lets the Tenant Manager
-        // hard-delete the resource; until then it stays "deleting" (and is replayed).
-        await this.status.report(
-          resourceType,
-          resourceId,
-          event.eventType === EventType.Deleted
-            ? { kind: 'delete' }
-            : { kind: 'put', status: ControllerStatus.Completed, message: '' },
-        );
-      }
+      // Deleting our row on a successful delete is what lets the Tenant Manager
+      // hard-delete the resource; until then it stays "deleting" (and is replayed).
+      write(
+        event.eventType === EventType.Deleted
+          ? { kind: 'delete' }
+          : { kind: 'put', status: ControllerStatus.Completed, message: '' },
+      );
       this.telemetry.eventOutcome(resourceType, event.eventType, 'success');
       // Per event: verbose, and its fields are built only when someone reads them.
       this.logger.verbose(eventHandled(event, item.attempt), fields);
       return 'done';
     }
     if (run.shutdown.aborted) {
-      // Aborted by shutdown, not failed: leave the row as it is; a restart replays it.
-      this.logger.warn(abandonedAtShutdown(event), fields());
+      // Aborted, not failed: leave the row as it is; the next run (here or on the new
+      // leader) replays it.
+      const text = run.lostLeadership ? abandonedOnLeadershipLoss(event) : abandonedAtShutdown(event);
+      this.logger.warn(text, fields());
       return 'retry';
     }
     const error = result.error;
     queued.lastError = error.message;
-    if (!run.closed) {
-      await this.status.report(resourceType, resourceId, {
-        kind: 'put',
-        status: ControllerStatus.Error,
-        message: error.message,
-      });
-    }
+    write({ kind: 'put', status: ControllerStatus.Error, message: error.message });
     const maxAttempts = this.options.maxAttempts;
     const park = error.terminal || (maxAttempts !== undefined && item.attempt >= maxAttempts);
     this.telemetry.eventOutcome(resourceType, event.eventType, park ? 'parked' : 'failure');

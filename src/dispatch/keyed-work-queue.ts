@@ -1,4 +1,5 @@
 import { type BackoffSettings, fullJitterBackoff } from '../common/backoff.js';
+import { BelowWaiters } from './below-waiters.js';
 
 /** What a worker says about one attempt at an item. */
 export type WorkOutcome = 'done' | 'retry' | 'park';
@@ -41,10 +42,9 @@ export class KeyedWorkQueue<T> {
   private total = 0;
   private stopped = false;
   private retryingCount = 0;
-  private parkedItems: QueueItem<T>[] = [];
-  // One shared promise per threshold: callers that race it against a timer and
-  // come back later must not pile up waiters.
-  private readonly belowWaiters = new Map<number, { promise: Promise<void>; resolve: () => void }>();
+  // Insertion-ordered: oldest first, and O(1) to drop one (parked events can number 100k).
+  private readonly parkedItems = new Set<QueueItem<T>>();
+  private readonly belowWaiters = new BelowWaiters();
   private inFlightWaiters: Array<() => void> = [];
 
   constructor(
@@ -71,9 +71,40 @@ export class KeyedWorkQueue<T> {
     return this.running;
   }
 
-  /** Items given up on (until woken), oldest first. */
+  /** Items given up on (until woken), oldest first. A copy: O(parked), for getStatus(). */
   get parked(): readonly QueueItem<T>[] {
-    return this.parkedItems;
+    return [...this.parkedItems];
+  }
+
+  /** How many items are parked. */
+  get parkedCount(): number {
+    return this.parkedItems.size;
+  }
+
+  /** Forgets one parked item without running it (O(1)); false when it was not parked. */
+  unpark(item: QueueItem<T>): boolean {
+    return this.parkedItems.delete(item);
+  }
+
+  /** Keys whose head item is waiting for a retry timer. */
+  blockedKeys(): string[] {
+    const keys: string[] = [];
+    for (const lane of this.lanes.values()) if (lane.retryTimer) keys.push(lane.key);
+    return keys;
+  }
+
+  /**
+   * Removes the items of `key` that have not started (everything behind its head)
+   * and returns them; the head stays. Used to free room behind a key that is stuck
+   * retrying, so it cannot fill the queue and stall every other key.
+   */
+  dropWaiting(key: string): QueueItem<T>[] {
+    const lane = this.lanes.get(key);
+    if (!lane || lane.head + 1 >= lane.items.length) return [];
+    const dropped = lane.items.splice(lane.head + 1) as QueueItem<T>[];
+    this.total -= dropped.length;
+    this.belowWaiters.update(this.total);
+    return dropped;
   }
 
   /** Items waiting for a retry timer (their lanes are blocked). */
@@ -93,15 +124,10 @@ export class KeyedWorkQueue<T> {
     if (this.stopped) return 0;
     const woken = this.takeParked(filter);
     // A woken item joins the tail of its key: it is the newest word on its resource
-    // (parked items superseded by a later event are dropped, see discardParked).
+    // (parked items superseded by a later event were unparked by the run).
     for (const item of woken) this.append({ key: item.key, payload: item.payload, attempt: 1 });
     this.pump();
     return woken.length;
-  }
-
-  /** Forgets parked items that match, without running them; returns how many. */
-  discardParked(filter: (item: QueueItem<T>) => boolean): number {
-    return this.takeParked(filter).length;
   }
 
   /**
@@ -110,14 +136,7 @@ export class KeyedWorkQueue<T> {
    */
   whenBelow(below: number): Promise<void> {
     if (this.total < below || this.stopped) return Promise.resolve();
-    let waiter = this.belowWaiters.get(below);
-    if (!waiter) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => (resolve = r));
-      waiter = { promise, resolve };
-      this.belowWaiters.set(below, waiter);
-    }
-    return waiter.promise;
+    return this.belowWaiters.wait(below);
   }
 
   /** Resolves when nothing is queued, in flight or waiting to retry (or the queue is stopped). */
@@ -142,17 +161,16 @@ export class KeyedWorkQueue<T> {
       lane.retryTimer = undefined;
     }
     this.retryingCount = 0;
-    for (const waiter of this.belowWaiters.values()) waiter.resolve();
-    this.belowWaiters.clear();
+    this.belowWaiters.releaseAll();
   }
 
   private takeParked(filter: (item: QueueItem<T>) => boolean): QueueItem<T>[] {
     const taken: QueueItem<T>[] = [];
-    const kept: QueueItem<T>[] = [];
-    for (const item of this.parkedItems) (filter(item) ? taken : kept).push(item);
-    if (taken.length > 0) this.parkedItems = kept;
+    for (const item of this.parkedItems) if (filter(item)) taken.push(item);
+    for (const item of taken) this.parkedItems.delete(item);
     return taken;
   }
+
 
   private append(item: QueueItem<T>): void {
     let lane = this.lanes.get(item.key);
@@ -218,7 +236,7 @@ export class KeyedWorkQueue<T> {
     lane.head += 1;
     lane.busy = false;
     this.total -= 1;
-    if (outcome === 'park') this.parkedItems.push(item);
+    if (outcome === 'park') this.parkedItems.add(item);
     if (lane.head >= lane.items.length) {
       this.lanes.delete(lane.key);
     } else {
@@ -233,11 +251,6 @@ export class KeyedWorkQueue<T> {
     } catch {
       // A bookkeeping callback must never stall the queue.
     }
-    for (const [below, waiter] of this.belowWaiters) {
-      if (this.total < below) {
-        waiter.resolve();
-        this.belowWaiters.delete(below);
-      }
-    }
+    this.belowWaiters.update(this.total);
   }
 }

@@ -12,6 +12,14 @@ export class EventCursor {
   private head = 0;
   // While a replay snapshot is being handled, nothing in the log is known to be done.
   private replayPending = false;
+  // Orgs whose dropped events await recovery from a snapshot: the watermark stays below them.
+  private readonly holds = new Map<string, number>();
+  private epochValue = 0;
+
+  /** Bumped by every reset(): events queued under an older epoch no longer count. */
+  get epoch(): number {
+    return this.epochValue;
+  }
 
   /** Highest event id fetched. */
   get fetched(): number {
@@ -20,7 +28,20 @@ export class EventCursor {
 
   /** Every event at or below this id is done or parked (0 until the replay is handled). */
   get completed(): number {
-    return this.replayPending ? 0 : this.completedId;
+    if (this.replayPending) return 0;
+    let completed = this.completedId;
+    for (const id of this.holds.values()) completed = Math.min(completed, id - 1);
+    return Math.max(completed, 0);
+  }
+
+  /** Keeps the watermark below `id` until {@link release}(key): events of `key` from `id` on await recovery. */
+  hold(key: string, id: number): void {
+    const current = this.holds.get(key);
+    if (current === undefined || id < current) this.holds.set(key, id);
+  }
+
+  release(key: string): void {
+    this.holds.delete(key);
   }
 
   /**
@@ -28,6 +49,8 @@ export class EventCursor {
    * {@link replayHandled}: the snapshot stands for every id up to lastEventId.
    */
   reset(lastEventId: number): void {
+    this.epochValue += 1;
+    this.holds.clear();
     this.replayPending = true;
     this.fetchedId = lastEventId;
     this.completedId = lastEventId;

@@ -1,242 +1,237 @@
 import { equalJitterBackoff } from '../common/backoff.js';
-import { EventCursor } from './event-cursor.js';
-import { FetchFailureTracker } from './fetch-failure.tracker.js';
-import { InvalidEventTracker } from './invalid-event.tracker.js';
+import { retryDelay } from '../common/retry-delay.js';
 import type { KeyedWorkQueue } from '../dispatch/keyed-work-queue.js';
-import type { PollTimers } from './poll-timers.js';
-import { ReplayProgress } from './replay-progress.js';
-import type { TenantManagerClient } from '../tenant-manager/tenant-manager.client.js';
-import type { DecodedEventsPage } from '../tenant-manager/tenant-manager.wire.js';
 import type { QueuedEvent } from '../dispatch/attempt-runner.js';
-import type { TenancyHandlerRegistry } from '../discovery/tenancy-handler.registry.js';
+import type { DecodedEventsPage } from '../tenant-manager/tenant-manager.wire.js';
 import { MAX_INVALID_EVENT_STRIKES } from '../tenancy.constants.js';
 import { TenantManagerRequestError, toError } from '../tenancy.errors.js';
 import {
+  eventLogWentBack,
   invalidEvent,
   invalidEventSkipped,
-  lastEventIdBehindCursor,
+  keysRecovered,
   replayFetched,
   replayRetrying,
   replayStarted,
   requestFailed,
-  unknownEventSkipped,
 } from '../tenancy.messages.js';
 import type { TenancyLogger } from '../telemetry/tenancy-logger.js';
 import type { TenancyTelemetry } from '../telemetry/tenancy.telemetry.js';
 import type { ResolvedTenancyOptions } from '../tenancy-options.js';
-import { ResourceType } from '../tenancy-event.js';
+import { EventCursor } from './event-cursor.js';
+import { EventIntake } from './event-intake.js';
+import { FetchFailureTracker } from './fetch-failure.tracker.js';
+import { InvalidEventTracker } from './invalid-event.tracker.js';
+import { InvalidEventsError, PageJudge } from './page-judge.js';
+import { ReplayProgress } from './replay-progress.js';
+import type { RunSchedule } from './run-schedule.js';
 
-/** What one run of the feed works with. */
-export interface FeedRun {
-  readonly queue: KeyedWorkQueue<QueuedEvent>;
-  readonly fetchAbort: AbortController;
+/** The two event calls of the Tenant Manager client (a port, for tests). */
+export interface EventsPort {
+  fetchReplay(signal?: AbortSignal): Promise<DecodedEventsPage>;
+  fetchAfter(after: number, limit: number, signal?: AbortSignal): Promise<DecodedEventsPage>;
 }
 
+/** What the feed of one run works with. */
+export interface FeedContext {
+  readonly options: ResolvedTenancyOptions;
+  readonly client: EventsPort;
+  readonly follows: (resourceType: string) => boolean;
+  readonly telemetry: TenancyTelemetry;
+  readonly logger: TenancyLogger;
+  readonly queue: KeyedWorkQueue<QueuedEvent>;
+  readonly schedule: RunSchedule;
+  /** Aborted when the run stops fetching. */
+  readonly signal: AbortSignal;
+  /** False once the run is over: its late callbacks are dead ends. */
+  readonly live: () => boolean;
+}
+
+/** `replay` starts the cursor over; `resync` repairs drift; `recovery` brings back held-back orgs. */
+type SnapshotMode = 'replay' | 'resync' | 'recovery';
+
 /**
- * Everything between the Tenant Manager and the queue: the replay with retries,
- * the poll loop (full-page drain, backpressure), resyncs, and the judgement of bad
- * responses. Keeps the cursor and the fetch times the poller reports.
+ * Everything between the Tenant Manager and the queue for one run: the replay with
+ * retries, the poll loop (full-page drain, backpressure, shedding behind stuck
+ * orgs), resyncs and recoveries, and the judgement of bad or impossible responses.
  */
 export class EventFeed {
   readonly cursor = new EventCursor();
   lastAttemptAt: number | null = null;
   lastSuccessAt: number | null = null;
   replayProgress: ReplayProgress | null = null;
+  private readonly intake: EventIntake;
+  private readonly judge: PageJudge;
   private readonly replayFailures: FetchFailureTracker;
   private readonly pollFailures: FetchFailureTracker;
   private readonly replayInvalid = new InvalidEventTracker(MAX_INVALID_EVENT_STRIKES);
   private readonly pollInvalid = new InvalidEventTracker(MAX_INVALID_EVENT_STRIKES);
-  // Replayed events not started yet, per resource: a later snapshot replaces them
-  // instead of queueing a second copy (snapshots describe state, not history).
-  private readonly pendingSnapshot = new Map<string, QueuedEvent>();
-  // While a resync is being fetched: resources the poll loop queued meanwhile, with
-  // their event id. A snapshot older than such an event must not undo it (a stale
-  // "created" queued after a fresh "deleted" would recreate the resource).
-  private newerThanSnapshot?: Map<string, number>;
+  private replayed = false;
 
-  constructor(
-    private readonly options: ResolvedTenancyOptions,
-    private readonly client: TenantManagerClient,
-    private readonly registry: TenancyHandlerRegistry,
-    private readonly telemetry: TenancyTelemetry,
-    private readonly timers: PollTimers,
-    private readonly logger: TenancyLogger,
-  ) {
-    this.replayFailures = new FetchFailureTracker('replay', logger);
-    this.pollFailures = new FetchFailureTracker('poll', logger);
+  constructor(private readonly ctx: FeedContext) {
+    this.intake = new EventIntake(ctx.queue, ctx.follows, this.cursor, ctx.logger);
+    this.judge = new PageJudge(ctx.logger);
+    this.replayFailures = new FetchFailureTracker('replay', ctx.logger);
+    this.pollFailures = new FetchFailureTracker('poll', ctx.logger);
   }
 
-  /** An item left the queue (done or parked): it no longer stands for its resource's snapshot. */
+  /** An item left the queue (done or parked). */
   finished(payload: QueuedEvent): void {
-    if (!payload.replay) this.cursor.finished(payload.event.id);
-    const key = payload.event.resourceId;
-    if (this.pendingSnapshot.get(key) === payload) this.pendingSnapshot.delete(key);
+    this.intake.finished(payload);
   }
 
-  /** Forgets the snapshot bookkeeping of a run that ended. */
-  reset(): void {
-    this.pendingSnapshot.clear();
-  }
-
-  /** Replay, then poll until the run's fetchAbort fires. `onReady` runs once the replay is queued. */
-  async follow(run: FeedRun, onReady: () => void): Promise<void> {
-    if (!(await this.replay(run, 'replay'))) return;
+  /** Replay, then poll until the run stops fetching. `onReady` runs once the replay is queued. */
+  async follow(onReady: () => void): Promise<void> {
+    const { options, queue, signal, schedule } = this.ctx;
+    if (!(await this.snapshot('replay'))) return;
     onReady();
-    while (!run.fetchAbort.signal.aborted) {
-      // Backpressure: never hold more than maxQueuedEvents fetched-but-unfinished.
-      // Near the bound, wait for a tenth of it (at most a page) to free up rather
-      // than fetching one event per finished one.
-      const room = this.options.maxQueuedEvents - run.queue.size;
-      const minimum = Math.min(this.options.pollLimit, Math.max(1, Math.floor(this.options.maxQueuedEvents / 10)));
+    schedule.startPolling(options.pollInterval);
+    // Backpressure: never hold more than maxQueuedEvents fetched-but-unfinished. Near
+    // the bound, wait for a tenth of it (at most a page) rather than one at a time.
+    const minimum = Math.min(options.pollLimit, Math.max(1, Math.floor(options.maxQueuedEvents / 10)));
+    while (!signal.aborted) {
+      const unblocked = this.intake.unblocked();
+      if (unblocked.length > 0) {
+        await this.snapshot('recovery', unblocked);
+        continue;
+      }
+      const room = options.maxQueuedEvents - queue.size;
       if (room < minimum) {
-        await this.waitForRoom(run, minimum);
+        // An org stuck retrying must not fill the queue and stop everybody.
+        if (this.intake.shedBlocked() > 0) continue;
+        this.lastAttemptAt = Date.now();
+        await Promise.race([queue.whenBelow(options.maxQueuedEvents - minimum + 1), schedule.nextTick(signal)]);
         continue;
       }
-      const limit = Math.min(this.options.pollLimit, room);
-      const after = this.cursor.fetched;
-      let page: DecodedEventsPage;
-      this.lastAttemptAt = Date.now();
-      try {
-        page = await this.client.fetchAfter(after, limit, run.fetchAbort.signal);
-        if (page.lastEventId < after) {
-          throw new TenantManagerRequestError(lastEventIdBehindCursor(after, page.lastEventId), 200);
-        }
-        this.acceptInvalid(page, this.pollInvalid);
-      } catch (error) {
-        if (run.fetchAbort.signal.aborted) return;
-        this.telemetry.poll(false);
-        this.pollFailures.failed(toError(error), requestFailed('poll', toError(error).message));
-        // Invalid events may be transient corruption: back off; other failures wait a tick.
-        const wait =
-          error instanceof InvalidEventsError
-            ? equalJitterBackoff(this.pollFailures.failures, this.options)
-            : this.options.pollInterval;
-        await this.timers.sleep(wait, run.fetchAbort.signal);
-        continue;
-      }
-      this.fetchSucceeded(this.pollFailures);
-      const queued = this.enqueue(run, page, false);
-      this.cursor.fetchedThrough(page.lastEventId, queued);
-      // A full page means more may be waiting: fetch again at once (drain a backlog).
-      if (page.received < limit) await this.timers.sleep(this.options.pollInterval, run.fetchAbort.signal);
+      const limit = Math.min(options.pollLimit, room);
+      const outcome = await this.pollOnce(limit);
+      if (outcome === 'short') await schedule.nextTick(signal);
     }
   }
 
-  /** Waits until `room` more events fit, waking every pollInterval so liveness sees the loop alive. */
-  private async waitForRoom(run: FeedRun, room: number): Promise<void> {
-    const resumeBelow = this.options.maxQueuedEvents - room + 1;
-    while (!run.fetchAbort.signal.aborted && run.queue.size >= resumeBelow) {
-      this.lastAttemptAt = Date.now();
-      // The sleep gets its own signal so it can be cancelled when the queue wins.
-      const wait = new AbortController();
-      const stop = () => wait.abort();
-      run.fetchAbort.signal.addEventListener('abort', stop, { once: true });
-      await Promise.race([run.queue.whenBelow(resumeBelow), this.timers.sleep(this.options.pollInterval, wait.signal)]);
-      run.fetchAbort.signal.removeEventListener('abort', stop);
-      wait.abort();
-    }
-  }
-
-  /**
-   * Fetches the snapshot until it succeeds or the run stops, and queues it. A
-   * `replay` starts the cursor over at its lastEventId; a `resync` leaves it.
-   */
-  async replay(run: FeedRun, what: 'replay' | 'resync'): Promise<boolean> {
+  /** Fetches a snapshot until it succeeds or the run stops, and queues it. */
+  async snapshot(mode: SnapshotMode, keys: readonly string[] = []): Promise<boolean> {
+    const { client, signal, options, telemetry, schedule } = this.ctx;
     const started = Date.now();
-    this.logger.verbose(replayStarted(what));
-    if (what === 'resync') this.newerThanSnapshot = new Map();
+    if (mode !== 'recovery') this.ctx.logger.verbose(replayStarted(mode));
+    if (mode === 'resync') this.intake.watchNewer(true);
     try {
-      return await this.fetchSnapshot(run, what, started);
+      for (;;) {
+        if (signal.aborted) return false;
+        this.lastAttemptAt = Date.now();
+        let page: DecodedEventsPage;
+        // A snapshot is taken after it was asked for: healthy, it is never behind this.
+        const floor = this.cursor.fetched;
+        try {
+          page = await client.fetchReplay(signal);
+          this.acceptInvalid(page, this.replayInvalid);
+        } catch (error) {
+          if (signal.aborted) return false;
+          telemetry.poll(false);
+          const attempt = this.replayFailures.failures + 1;
+          const delay = retryDelay(equalJitterBackoff(attempt, options), error, options.maxBackoff);
+          const what = mode === 'recovery' ? 'replay' : mode;
+          this.replayFailures.failed(toError(error), replayRetrying(what, toError(error).message, delay, attempt));
+          await schedule.sleep(delay, signal);
+          continue;
+        }
+        this.fetchSucceeded(this.replayFailures);
+        this.acceptSnapshot(page, mode, keys, started, floor);
+        return true;
+      }
     } finally {
-      this.newerThanSnapshot = undefined;
+      if (mode === 'resync') this.intake.watchNewer(false);
     }
   }
 
-  private async fetchSnapshot(
-    run: FeedRun,
-    what: 'replay' | 'resync',
+  private acceptSnapshot(
+    page: DecodedEventsPage,
+    requested: SnapshotMode,
+    keys: readonly string[],
     started: number,
-  ): Promise<boolean> {
-    for (;;) {
-      if (run.fetchAbort.signal.aborted) return false;
-      this.lastAttemptAt = Date.now();
-      try {
-        const page = await this.client.fetchReplay(run.fetchAbort.signal);
-        this.acceptInvalid(page, this.replayInvalid);
-        this.fetchSucceeded(this.replayFailures);
-        if (what === 'replay') this.cursor.reset(page.lastEventId);
-        const progress = new ReplayProgress(
-          page.events.filter((e) => this.registry.follows(e.resourceType)).length,
-          what,
-          this.logger,
-          (seconds) => {
-            if (what === 'replay') this.cursor.replayHandled();
-            this.telemetry.replayFinished(seconds);
-          },
-        );
-        this.replayProgress = progress;
-        this.enqueue(run, page, true, progress.handledOne);
-        this.logger.log(
-          replayFetched(what, page.received, Date.now() - started, progress.total, page.lastEventId),
-          { received: page.received, queued: progress.total, lastEventId: page.lastEventId },
-        );
-        return true;
-      } catch (error) {
-        if (run.fetchAbort.signal.aborted) return false;
-        this.telemetry.poll(false);
-        const attempt = this.replayFailures.failures + 1;
-        const delay = equalJitterBackoff(attempt, this.options);
-        this.replayFailures.failed(toError(error), replayRetrying(what, toError(error).message, delay, attempt));
-        await this.timers.sleep(delay, run.fetchAbort.signal);
-      }
+    floor: number,
+  ): void {
+    const { logger, telemetry } = this.ctx;
+    let mode = requested;
+    // Behind what we had fetched before asking for it: the log was replaced.
+    if (this.replayed && page.lastEventId < floor) {
+      logger.warn(eventLogWentBack(requested, floor, page.lastEventId), {
+        cursor: floor,
+        lastEventId: page.lastEventId,
+      });
+      mode = 'replay';
+      this.intake.clearHeld();
+      this.intake.forgetNewer();
     }
+    const events = this.intake.followed(page, requested);
+    if (mode === 'recovery') {
+      const queued = this.intake.queueRecovery(events, page.lastEventId, keys);
+      logger.log(keysRecovered(keys.length, queued), { orgs: keys.length, queued });
+      return;
+    }
+    if (mode === 'replay') this.cursor.reset(page.lastEventId);
+    this.replayed = true;
+    const epoch = this.cursor.epoch;
+    const progress = new ReplayProgress(
+      events.length,
+      mode,
+      logger,
+      (seconds) => {
+        if (mode === 'replay' && epoch === this.cursor.epoch) this.cursor.replayHandled();
+        telemetry.replayFinished(seconds);
+      },
+      this.ctx.live,
+    );
+    this.replayProgress = progress;
+    this.intake.queueSnapshot(events, page.lastEventId, progress.handledOne);
+    logger.log(replayFetched(mode, page.received, Date.now() - started, progress.total, page.lastEventId), {
+      received: page.received,
+      queued: progress.total,
+      lastEventId: page.lastEventId,
+    });
+  }
+
+  /** One incremental fetch: 'full' when more may be waiting, 'short' when caught up. */
+  private async pollOnce(limit: number): Promise<'full' | 'short' | 'failed'> {
+    const { client, signal, options, telemetry, schedule, logger } = this.ctx;
+    const after = this.cursor.fetched;
+    const epoch = this.cursor.epoch;
+    this.lastAttemptAt = Date.now();
+    let page: DecodedEventsPage;
+    let verdict: ReturnType<PageJudge['judge']>;
+    try {
+      page = await client.fetchAfter(after, limit, signal);
+      verdict = this.judge.judge(page, after);
+      if (verdict.kind !== 'went-back') this.acceptInvalid(page, this.pollInvalid);
+    } catch (error) {
+      if (signal.aborted) return 'failed';
+      telemetry.poll(false);
+      this.pollFailures.failed(toError(error), requestFailed('poll', toError(error).message));
+      // Bad pages may be transient corruption: back off; other failures wait a tick.
+      const own = error instanceof InvalidEventsError ? equalJitterBackoff(this.pollFailures.failures, options) : options.pollInterval;
+      await schedule.sleep(retryDelay(own, error, options.maxBackoff), signal);
+      return 'failed';
+    }
+    this.fetchSucceeded(this.pollFailures);
+    // A snapshot replaced the log while this page was out: it answers for the old one.
+    if (epoch !== this.cursor.epoch) return 'full';
+    if (verdict.kind === 'went-back') {
+      logger.warn(eventLogWentBack(`poll after ${after}`, after, page.lastEventId), { cursor: after, lastEventId: page.lastEventId });
+      this.intake.clearHeld();
+      this.replayed = false; // the fresh snapshot starts the cursor over without a second warning
+      await this.snapshot('replay');
+      return 'full';
+    }
+    const queued = this.intake.queueIncremental(this.intake.followed({ ...page, events: verdict.events }, `poll after ${after}`));
+    this.cursor.fetchedThrough(verdict.through, queued);
+    this.intake.forgetRecoveredBelow(this.cursor.fetched);
+    return page.received < limit ? 'short' : 'full';
   }
 
   private fetchSucceeded(failures: FetchFailureTracker): void {
-    this.telemetry.poll(true);
+    this.ctx.telemetry.poll(true);
     failures.succeeded();
     this.lastSuccessAt = Date.now();
-  }
-
-  /**
-   * Queues a page's events for the resource types we follow; returns the ids of
-   * queued incremental events (replayed ones have id 0 and no place in the log).
-   */
-  private enqueue(run: FeedRun, page: DecodedEventsPage, replay: boolean, onFinished?: () => void): number[] {
-    for (const raw of page.unknown) this.logger.warn(unknownEventSkipped(raw));
-    const ids: number[] = [];
-    for (const event of page.events) {
-      // Types nobody handles are ignored entirely: no status rows for them.
-      if (!this.registry.follows(event.resourceType)) continue;
-      // Keyed by the resource's UUID alone (unique across types): no key string per event.
-      const resource = event.resourceId;
-      if (replay) {
-        const newer = this.newerThanSnapshot?.get(resource);
-        if (newer !== undefined && newer > page.lastEventId) {
-          onFinished?.(); // counted as handled: the newer event stands for it
-          continue;
-        }
-        if (this.replacePending(event, onFinished)) continue;
-      } else {
-        this.newerThanSnapshot?.set(resource, event.id);
-      }
-      const payload: QueuedEvent = { event, replay, onFinished, started: false };
-      const key = event.resourceType === ResourceType.Project ? (event.orgId ?? event.resourceId) : event.resourceId;
-      run.queue.push(key, payload);
-      if (replay) this.pendingSnapshot.set(event.resourceId, payload);
-      else ids.push(event.id);
-    }
-    return ids;
-  }
-
-  /** A replayed event whose resource still waits in the queue from an earlier snapshot updates it in place. */
-  private replacePending(event: QueuedEvent['event'], onFinished?: () => void): boolean {
-    const pending = this.pendingSnapshot.get(event.resourceId);
-    if (!pending || pending.started || pending.event.resourceType !== event.resourceType) return false;
-    pending.event = event;
-    const earlier = pending.onFinished;
-    pending.onFinished = earlier && onFinished ? () => (earlier(), onFinished()) : (earlier ?? onFinished);
-    return true;
   }
 
   /**
@@ -250,10 +245,7 @@ export class EventFeed {
     if (blocking.length > 0) throw new InvalidEventsError(invalidEvent(blocking[0].reasons, blocking[0].raw));
     for (const bad of skipped) {
       const error = new TenantManagerRequestError(invalidEventSkipped(MAX_INVALID_EVENT_STRIKES, bad.raw), 200);
-      this.logger.failure(error, error.message);
+      this.ctx.logger.failure(error, error.message);
     }
   }
 }
-
-/** A page held back because of invalid events (see acceptInvalid). */
-class InvalidEventsError extends TenantManagerRequestError {}

@@ -4,10 +4,14 @@ import type { ReplayProgressSnapshot } from '../tenancy-status.js';
 
 const LOG_EVERY_MS = 5_000;
 const LOG_EVERY_FRACTION = 0.1;
+/** Progress lines only once a replay has run this long: short ones get just the final line. */
+const QUIET_FOR_MS = 5_000;
 
 /**
- * Counts replayed events as they finish (done or parked) and logs progress every
- * 10% or 5 s, with rate and ETA, so a 100k-event replay is not a silent minute.
+ * Counts replayed events as they finish (done or parked) and, once a replay has run
+ * for 5 s, logs progress every 10% or 5 s with rate and ETA, so a 100k-event replay
+ * is not a silent minute. The final "handled" line is always logged. A progress of a
+ * run that ended is a dead end: `live()` false silences it.
  */
 export class ReplayProgress {
   private handled = 0;
@@ -21,15 +25,18 @@ export class ReplayProgress {
     private readonly what: 'replay' | 'resync',
     private readonly logger: TenancyLogger,
     private readonly onDone: (seconds: number) => void,
+    private readonly live: () => boolean = () => true,
   ) {
     if (total === 0) this.finish();
   }
 
   /** One replayed event is done or parked. */
   readonly handledOne = (): void => {
+    if (!this.live() || this.finished !== null) return;
     this.handled += 1;
     if (this.handled >= this.total) return this.finish();
     const now = Date.now();
+    if (now - this.started < QUIET_FOR_MS) return;
     if (this.handled / this.total >= this.nextFraction || now - this.lastLogAt >= LOG_EVERY_MS) {
       while (this.handled / this.total >= this.nextFraction) this.nextFraction += LOG_EVERY_FRACTION;
       this.lastLogAt = now;

@@ -1,20 +1,25 @@
 import { setMaxListeners } from 'node:events';
-import { Inject, Injectable } from '@nestjs/common';
 import { fullJitterBackoff } from '../common/backoff.js';
 import { settledBy } from '../common/deadline.js';
-import { TenantManagerClient } from './tenant-manager.client.js';
-import { MAX_STATUS_MESSAGE_LENGTH, TENANCY_RESOLVED_OPTIONS } from '../tenancy.constants.js';
+import { retryDelay } from '../common/retry-delay.js';
+import { MAX_STATUS_MESSAGE_LENGTH } from '../tenancy.constants.js';
 import { toError } from '../tenancy.errors.js';
 import { statusWriteFailed } from '../tenancy.messages.js';
 import type { ResolvedTenancyOptions } from '../tenancy-options.js';
 import type { ControllerStatus } from '../tenancy-event.js';
-import { TenancyLogger } from '../telemetry/tenancy-logger.js';
-import { TenancyTelemetry } from '../telemetry/tenancy.telemetry.js';
+import type { TenancyLogger } from '../telemetry/tenancy-logger.js';
+import type { TenancyTelemetry } from '../telemetry/tenancy.telemetry.js';
 
 /** The state we want the Tenant Manager to hold for one resource. */
 export type WantedStatus =
   | { readonly kind: 'put'; readonly status: ControllerStatus; readonly message: string }
   | { readonly kind: 'delete' };
+
+/** The two status calls, as the Tenant Manager client makes them (a port, for tests). */
+export interface StatusPort {
+  putStatus(resourceType: string, resourceId: string, status: ControllerStatus, message: string, signal?: AbortSignal): Promise<void>;
+  deleteStatus(resourceType: string, resourceId: string, signal?: AbortSignal): Promise<void>;
+}
 
 interface PendingWrite {
   readonly wanted: WantedStatus;
@@ -25,60 +30,74 @@ interface PendingWrite {
 
 /** Per-resource write state: at most one request in flight, at most one waiting. */
 interface Slot {
+  readonly key: string;
   readonly resourceType: string;
   readonly resourceId: string;
   sending: boolean;
+  /** Waiting for a free request slot (in {@link StatusWriter.waiting}). */
+  queued: boolean;
   /** Newest wanted state not yet sent; a newer report replaces it. */
   next?: PendingWrite;
   retryTimer?: NodeJS.Timeout;
 }
 
+type Settings = Pick<ResolvedTenancyOptions, 'initialBackoff' | 'maxBackoff' | 'concurrency'>;
+
 /**
- * Writes status rows. A failed write is retried in the background with backoff,
- * coalesced per resource: only the newest wanted state is sent, and since one
- * request per resource is in flight at a time, an older write never lands after a
- * newer one. A failed write never fails the event (PROTOCOL.md).
+ * Writes the status rows of one run. A failed write is retried in the background with
+ * backoff (at least the server's Retry-After, capped by maxBackoff), coalesced per
+ * resource: only the newest wanted state is sent, one request per resource at a time,
+ * so an older write never lands after a newer one. At most `concurrency` requests are
+ * out at once, so a slow status endpoint cannot take every connection from the feed.
+ * A failed write never fails the event (PROTOCOL.md). Once closed or abandoned it is
+ * a dead end: nothing it was asked to write leaves the process any more.
  */
-@Injectable()
 export class StatusWriter {
   private readonly slots = new Map<string, Slot>();
+  private readonly waiting: Slot[] = [];
+  private waitingHead = 0;
+  private sendingCount = 0;
   private readonly idleWaiters: Array<() => void> = [];
   private closing = false;
-  // Aborted by discard(): a replica that lost leadership must not write status.
-  // Every request in flight listens on it: no listener limit.
-  private writes = unlimited(new AbortController());
+  private dead = false;
+  // Aborts every request in flight when the writer dies; many listen at once.
+  private readonly writes = new AbortController();
 
   constructor(
-    private readonly client: TenantManagerClient,
-    @Inject(TENANCY_RESOLVED_OPTIONS) private readonly options: ResolvedTenancyOptions,
+    private readonly client: StatusPort,
+    private readonly options: Settings,
     private readonly telemetry: TenancyTelemetry,
     private readonly logger: TenancyLogger,
-  ) {}
+  ) {
+    setMaxListeners(0, this.writes.signal);
+  }
 
   /**
    * Asks for a resource's row to become `wanted`. Resolves after the first attempt:
-   * true when it landed, false when it failed (a retry is then scheduled) or a newer
-   * report superseded it before it was sent. Never rejects.
+   * true when it landed, false when it failed (a retry is then scheduled), a newer
+   * report superseded it, or the writer is dead. Never rejects.
    */
   report(resourceType: string, resourceId: string, wanted: WantedStatus): Promise<boolean> {
+    if (this.dead) return Promise.resolve(false);
     const key = `${resourceType}\u0000${resourceId}`;
     let slot = this.slots.get(key);
     if (!slot) {
-      slot = { resourceType, resourceId, sending: false };
+      slot = { key, resourceType, resourceId, sending: false, queued: false };
       this.slots.set(key, slot);
     }
     const normalized: WantedStatus =
       wanted.kind === 'put' && wanted.message.length > MAX_STATUS_MESSAGE_LENGTH
         ? { ...wanted, message: `${wanted.message.slice(0, MAX_STATUS_MESSAGE_LENGTH - 1)}…` }
         : wanted;
+    const target = slot;
     return new Promise<boolean>((settle) => {
-      slot.next?.settle?.(false);
-      slot.next = { wanted: normalized, settle, attempt: 0 };
-      if (slot.retryTimer) {
-        clearTimeout(slot.retryTimer);
-        slot.retryTimer = undefined;
+      target.next?.settle?.(false);
+      target.next = { wanted: normalized, settle, attempt: 0 };
+      if (target.retryTimer) {
+        clearTimeout(target.retryTimer);
+        target.retryTimer = undefined;
       }
-      if (!slot.sending) void this.sendNext(key, slot);
+      this.schedule(target);
     });
   }
 
@@ -87,113 +106,130 @@ export class StatusWriter {
     return this.slots.size;
   }
 
-  /** Resolves when no write is in flight, waiting or scheduled. */
+  /** Resolves when no write is in flight, waiting or scheduled (or the writer is dead). */
   whenIdle(): Promise<void> {
-    if (this.slots.size === 0) return Promise.resolve();
+    if (this.slots.size === 0 || this.dead) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /**
-   * Shutdown: stop scheduling retries, give every waiting write one last attempt
-   * now, and wait for them until the deadline. Returns how many were left unsent.
+   * Shutdown: stop scheduling retries, give every waiting write one last attempt now
+   * and wait for them until the deadline; then abort whatever is still out. Returns
+   * how many resources were left unsent. Nothing is sent after it resolves.
    */
   async close(deadline: number): Promise<number> {
     this.closing = true;
-    for (const [key, slot] of this.slots) {
-      if (slot.retryTimer) {
-        clearTimeout(slot.retryTimer);
-        slot.retryTimer = undefined;
-        if (!slot.sending) void this.sendNext(key, slot);
-      }
+    for (const slot of this.slots.values()) {
+      if (!slot.retryTimer) continue;
+      clearTimeout(slot.retryTimer);
+      slot.retryTimer = undefined;
+      this.schedule(slot);
     }
     if (this.slots.size > 0) await settledBy(this.whenIdle(), deadline);
     const left = this.slots.size;
-    for (const slot of this.slots.values()) clearTimeout(slot.retryTimer);
+    this.abandon('status writer closed');
     return left;
   }
 
-  /** Re-opens after close() or discard(), for a poller that is started again. */
-  reopen(): void {
-    this.closing = false;
-    if (this.writes.signal.aborted) this.writes = unlimited(new AbortController());
-  }
-
   /**
-   * Drops every waiting write and aborts those in flight: used when this replica
-   * lost leadership and another one owns the status rows now.
+   * Drops every waiting write and aborts those in flight: this run is over and (with
+   * coordination) another replica may own the rows now.
    */
-  discard(): void {
+  abandon(reason = 'status writes abandoned'): void {
+    if (this.dead) return;
+    this.dead = true;
     this.closing = true;
-    this.writes.abort(new Error('status writes discarded: leadership lost'));
-    for (const [key, slot] of this.slots) {
+    this.writes.abort(new Error(reason));
+    for (const slot of this.slots.values()) {
       clearTimeout(slot.retryTimer);
-      slot.retryTimer = undefined;
       slot.next?.settle?.(false);
-      slot.next = undefined;
-      if (!slot.sending) this.release(key, slot);
     }
+    this.slots.clear();
+    this.waiting.length = 0;
+    this.waitingHead = 0;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
-  private async sendNext(key: string, slot: Slot): Promise<void> {
+  /** Sends now when a request slot is free, else waits in line (once). */
+  private schedule(slot: Slot): void {
+    if (slot.sending || slot.queued || this.dead) return;
+    if (this.sendingCount < this.options.concurrency) {
+      void this.send(slot);
+      return;
+    }
+    slot.queued = true;
+    this.waiting.push(slot);
+  }
+
+  private async send(slot: Slot): Promise<void> {
     const write = slot.next;
-    if (!write) return this.release(key, slot);
+    if (!write || this.dead) return this.release(slot);
     slot.next = undefined;
     slot.sending = true;
+    this.sendingCount += 1;
     write.attempt += 1;
     let landed = false;
+    let failure: Error | undefined;
     try {
+      const signal = this.writes.signal;
       if (write.wanted.kind === 'put') {
-        await this.client.putStatus(
-          slot.resourceType,
-          slot.resourceId,
-          write.wanted.status,
-          write.wanted.message,
-          this.writes.signal,
-        );
+        await this.client.putStatus(slot.resourceType, slot.resourceId, write.wanted.status, write.wanted.message, signal);
       } else {
-        await this.client.deleteStatus(slot.resourceType, slot.resourceId, this.writes.signal);
+        await this.client.deleteStatus(slot.resourceType, slot.resourceId, signal);
       }
       landed = true;
-      this.telemetry.statusWrite(true);
     } catch (thrown) {
-      if (this.writes.signal.aborted) {
-        // Discarded on purpose (leadership lost): not a failure to report.
-        slot.sending = false;
-        write.settle?.(false);
-        return this.release(key, slot);
-      }
-      this.telemetry.statusWrite(false);
-      const error = toError(thrown);
-      const what = write.wanted.kind === 'put' ? `write (${write.wanted.status})` : 'delete';
-      this.logger.failure(error, statusWriteFailed(what, slot.resourceType, slot.resourceId, error.message), write.attempt > 1 ? 'debug' : 'warn');
+      failure = toError(thrown);
     }
     slot.sending = false;
+    this.sendingCount -= 1;
+    this.startWaiting();
+    if (this.dead) {
+      // Abandoned on purpose (shutdown or leadership lost): not a failure to report.
+      write.settle?.(false);
+      return;
+    }
+    this.telemetry.statusWrite(landed);
+    if (failure) {
+      const what = write.wanted.kind === 'put' ? `write (${write.wanted.status})` : 'delete';
+      const text = statusWriteFailed(what, slot.resourceType, slot.resourceId, failure.message);
+      this.logger.failure(failure, text, write.attempt > 1 ? 'debug' : 'warn');
+    }
     write.settle?.(landed);
     write.settle = undefined;
-    if (slot.next) return this.sendNext(key, slot);
+    if (slot.next) return this.schedule(slot);
     if (!landed && !this.closing) {
       // Retry in the background unless a newer report supersedes this one first.
       slot.next = write;
-      const delay = fullJitterBackoff(write.attempt, this.options);
+      const delay = retryDelay(fullJitterBackoff(write.attempt, this.options), failure, this.options.maxBackoff);
       slot.retryTimer = setTimeout(() => {
         slot.retryTimer = undefined;
-        void this.sendNext(key, slot);
+        this.schedule(slot);
       }, delay);
       return;
     }
-    this.release(key, slot);
+    this.release(slot);
   }
 
-  private release(key: string, slot: Slot): void {
-    if (slot.sending || slot.next || slot.retryTimer) return;
-    this.slots.delete(key);
+  private startWaiting(): void {
+    while (!this.dead && this.sendingCount < this.options.concurrency && this.waitingHead < this.waiting.length) {
+      const slot = this.waiting[this.waitingHead];
+      this.waitingHead += 1;
+      slot.queued = false;
+      void this.send(slot);
+    }
+    if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) {
+      this.waiting.splice(0, this.waitingHead);
+      this.waitingHead = 0;
+    }
+  }
+
+  private release(slot: Slot): void {
+    if (slot.sending || slot.next || slot.retryTimer || slot.queued) return;
+    if (this.slots.get(slot.key) !== slot) return;
+    this.slots.delete(slot.key);
     if (this.slots.size === 0) {
       for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
   }
-}
-
-function unlimited(controller: AbortController): AbortController {
-  setMaxListeners(0, controller.signal);
-  return controller;
 }

@@ -53,9 +53,9 @@ describe('replay and polling (e2e)', () => {
     const { app, poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER }, [Recorder]);
     await poller.whenReady();
     // The snapshot stands for ids 1..2: the watermark moves there once it is handled.
-    expect(poller.fetchCursor).toBe(2);
+    expect(poller.getStatus().fetchCursor).toBe(2);
     await poller.whenIdle();
-    expect(poller.lastEventId).toBe(2);
+    expect(poller.getStatus().completedEventId).toBe(2);
     tm.fake.createProject('acme', 'api');
     tm.fake.deleteProject('acme', 'web');
     const recorder = app.get(Recorder);
@@ -64,8 +64,8 @@ describe('replay and polling (e2e)', () => {
     expect(recorder.names()).toEqual(['created:acme', 'created:web', 'created:api', 'deleted:web']);
     expect(recorder.events.map((e) => e.event.id)).toEqual([0, 0, 3, 4]);
     expect(recorder.events.map((e) => e.ctx.replay)).toEqual([true, true, false, false]);
-    expect(poller.lastEventId).toBe(4);
-    expect(poller.fetchCursor).toBe(4);
+    expect(poller.getStatus().completedEventId).toBe(4);
+    expect(poller.getStatus().fetchCursor).toBe(4);
     const polls = tm.fake.requests.filter(isPoll);
     expect(polls[0].query).toEqual({ controller: CONTROLLER, after: '2', limit: '100' });
   });
@@ -135,7 +135,7 @@ describe('replay and polling (e2e)', () => {
     await waitFor(() => app.get(Recorder).events.length === 1);
     expect(errors.some((m) => m.includes('malformed response') && m.includes('not JSON'))).toBe(true);
     await poller.whenIdle(); // the watermark moves once the event's final status is written
-    expect(poller.lastEventId).toBe(1);
+    expect(poller.getStatus().completedEventId).toBe(1);
   });
 
   it('skips events of unknown types without crashing, and moves the cursor past them', async () => {
@@ -200,7 +200,7 @@ describe('replay and polling (e2e)', () => {
   it('with autoStart false nothing is fetched until start()', async () => {
     tm.fake.createOrg('acme');
     const { app, poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER, autoStart: false }, [Recorder]);
-    expect(poller.phase).toBe('idle');
+    expect(poller.getStatus().phase).toBe('idle');
     expect(tm.fake.requests.filter((r) => r.path === '/v1/events')).toEqual([]);
     poller.start();
     await poller.whenReady();
@@ -224,6 +224,6 @@ describe('replay and polling (e2e)', () => {
     await poller.whenIdle();
     const polls = tm.fake.requests.filter(isPoll);
     expect(polls.map((r) => r.query.after)).toEqual(['0', '100', '200', '300', '400', '500', '600', '700', '800', '900', '1000']);
-    expect(poller.lastEventId).toBe(1_000);
+    expect(poller.getStatus().completedEventId).toBe(1_000);
   });
 });

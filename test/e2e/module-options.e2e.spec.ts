@@ -97,25 +97,37 @@ describe('TenancyModule options (e2e)', () => {
     await expect(build).rejects.toThrow('TenancyModule option "url" must be an http(s) URL (got "ftp://nope")');
   });
 
-  it('registers its poll timer in the host SchedulerRegistry when ScheduleModule is imported', async () => {
+  it('registers its poll and resync jobs under stable names in the host SchedulerRegistry, and removes them at close', async () => {
     const { app, poller } = await apps.start(
-      { url: tm.url, controllerName: CONTROLLER, pollInterval: 60_000 },
+      { url: tm.url, controllerName: CONTROLLER, pollInterval: 60_000, resyncInterval: 3_600_000 },
       [OrgHandler],
       { imports: [ScheduleModule.forRoot()] },
     );
     await poller.whenReady();
     await poller.whenIdle();
     const registry = app.get(SchedulerRegistry);
-    const waitForPollTimer = async () => {
-      for (let i = 0; i < 500; i += 1) {
-        const names = registry.getTimeouts().filter((n) => n.startsWith(`nestjs-tenancy:${CONTROLLER}:`));
-        if (names.length > 0) return names;
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      return [];
-    };
-    expect(await waitForPollTimer()).toHaveLength(1);
+    expect(registry.getIntervals().filter((n) => n.startsWith('tenancy:')).sort()).toEqual([
+      `tenancy:${CONTROLLER}:poll`,
+      `tenancy:${CONTROLLER}:resync`,
+    ]);
+    // No per-sleep registrations.
+    expect(registry.getTimeouts()).toEqual([]);
     await app.close();
-    expect(registry.getTimeouts().filter((n) => n.startsWith('nestjs-tenancy:'))).toEqual([]);
+    expect(registry.getIntervals().filter((n) => n.startsWith('tenancy:'))).toEqual([]);
+  });
+
+  it('a cron resync is a named cron job in the host SchedulerRegistry', async () => {
+    const { app, poller } = await apps.start(
+      { url: tm.url, controllerName: CONTROLLER, resyncInterval: '0 3 * * *' },
+      [OrgHandler],
+      { imports: [ScheduleModule.forRoot()] },
+    );
+    await poller.whenReady();
+    const registry = app.get(SchedulerRegistry);
+    const job = registry.getCronJob(`tenancy:${CONTROLLER}:resync`);
+    expect(job.isActive).toBe(true);
+    expect(job.nextDate().hour).toBe(3);
+    await app.close();
+    expect(registry.doesExist('cron', `tenancy:${CONTROLLER}:resync`)).toBe(false);
   });
 });

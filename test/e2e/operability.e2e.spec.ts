@@ -121,6 +121,8 @@ describe('operability (e2e)', () => {
     await waitFor(() => poller.getStatus().failingEvents.length === 1 && poller.getStatus().parked === 1, {
       interval: 2,
     });
+    // Status writes are not awaited by the events: wait for them to land.
+    await waitFor(() => poller.getStatus().statusWritesPending === 0);
     const status = poller.getStatus();
     expect(status.failingEvents[0]).toEqual({
       eventId: 2,
@@ -145,7 +147,9 @@ describe('operability (e2e)', () => {
       'project/created/parked': 1,
     });
     expect(status.counters.retries).toBe(1);
-    expect(status.counters.statusWrites).toEqual({ ok: 8, failed: 0 });
+    // Coalesced per resource (latest wins): at least in_progress + final row for each of the 4 events' resources.
+    expect(status.counters.statusWrites.failed).toBe(0);
+    expect(status.counters.statusWrites.ok).toBeGreaterThanOrEqual(4);
     expect(status.replay).toMatchObject({ total: 1, handled: 1 });
   });
 
@@ -180,7 +184,9 @@ describe('operability (e2e)', () => {
     expect(value(`tenancy_cursor{${c}}`)).toBe(tm.fake.lastEventId);
     expect(value(`tenancy_cursor_completed{${c}}`)).toBe(tm.fake.lastEventId);
     expect(value(`tenancy_polls_total{${c},result="success"}`)).toBeGreaterThanOrEqual(2);
-    expect(value(`tenancy_status_writes_total{${c},result="success"}`)).toBe(8);
+    // Status writes coalesce per resource (latest wins): at least the final row of each of the three.
+    expect(value(`tenancy_status_writes_total{${c},result="success"}`)).toBe(poller.getStatus().counters.statusWrites.ok);
+    expect(value(`tenancy_status_writes_total{${c},result="success"}`)).toBeGreaterThanOrEqual(3);
     expect(value(`tenancy_status_writes_pending{${c}}`)).toBe(0);
     expect(value(`tenancy_last_poll_success_timestamp_seconds{${c}}`)).toBeGreaterThan(Date.now() / 1000 - 60);
     expect(value(`tenancy_replay_duration_seconds{${c}}`)).toBeGreaterThan(0);
@@ -219,15 +225,13 @@ describe('operability (e2e)', () => {
     expect(new Set(dispatches.map((l) => l.fields!.dispatchId)).size).toBe(3);
   });
 
-  it('logs replay progress every 10% with rate and ETA', async () => {
+  it('a short replay logs no progress lines, only the final "replay handled" line', async () => {
     tm.fake.seed(30, 9);
     const { poller, logs } = await apps.start({ url: tm.url, controllerName: CONTROLLER }, [Flaky]);
     await poller.whenReady();
     await poller.whenIdle();
-    const progress = logs.lines.filter((l) => l.message.includes('replay progress:'));
-    expect(progress.length).toBeGreaterThanOrEqual(9);
-    expect(progress[0].message).toMatch(/replay progress: \d+\/300 handled \(\d+%\), \d+ events\/s, ETA \d+ s/);
-    expect(logs.lines.some((l) => l.message.includes('replay handled: 300 event(s) in'))).toBe(true);
+    await waitFor(() => logs.lines.some((l) => l.message.includes('replay handled: 300 event(s) in')));
+    expect(logs.lines.filter((l) => l.message.includes('replay progress:'))).toEqual([]);
   });
 
   it('the terminus indicators answer readiness and liveness in a real HTTP app', async () => {

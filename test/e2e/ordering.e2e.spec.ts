@@ -85,12 +85,12 @@ describe('org ordering, concurrency and failures (e2e)', () => {
     // Org B is done while A is still retrying its poison project, and A's next event waits.
     expect(recorder.log.filter((l) => l.name === 'a-bad' && l.phase === 'start').length).toBeGreaterThanOrEqual(1);
     expect(recorder.log.some((l) => l.name === 'a-after')).toBe(false);
-    expect(poller.lastEventId).toBeLessThan(tm.fake.lastEventId);
+    expect(poller.getStatus().completedEventId).toBeLessThan(tm.fake.lastEventId);
 
     recorder.poison.delete('a-bad');
     await waitFor(() => recorder.completed('a-after'));
     await poller.whenIdle();
-    expect(poller.lastEventId).toBe(tm.fake.lastEventId);
+    expect(poller.getStatus().completedEventId).toBe(tm.fake.lastEventId);
   });
 
   it('a replayed resource that keeps failing does not stop the replay or polling', async () => {
@@ -127,18 +127,18 @@ describe('org ordering, concurrency and failures (e2e)', () => {
     await waitFor(() => recorder.completed('after'));
     await poller.whenIdle();
     expect(recorder.log.filter((l) => l.name === 'bad' && l.phase === 'start').map((l) => l.attempt)).toEqual([1, 2, 3]);
-    expect(poller.parkedEvents().map((e) => e.resourceName)).toEqual(['bad']);
+    expect(poller.getStatus().parkedEvents.map((e) => e.resourceName)).toEqual(['bad']);
     expect(tm.fake.statusOf(CONTROLLER, 'project', bad.id)).toMatchObject({ status: 'error', message: 'OrderRecorder#handle: poison bad' });
     expect(errors.filter((m) => m.includes('parked after 3 attempt(s)'))).toHaveLength(1);
     expect(logs.lines.some((l) => l.level === 'warn' && l.message.includes('parked'))).toBe(true);
     // The low-watermark passes a parked event.
-    expect(poller.lastEventId).toBe(tm.fake.lastEventId);
+    expect(poller.getStatus().completedEventId).toBe(tm.fake.lastEventId);
 
     recorder.poison.delete('bad');
     expect(poller.retry('some-other-id')).toBe(0);
     expect(poller.retry(bad.id)).toBe(1);
     await waitFor(() => tm.fake.statusOf(CONTROLLER, 'project', bad.id)?.status === 'completed');
-    expect(poller.parkedEvents()).toEqual([]);
+    expect(poller.getStatus().parkedEvents).toEqual([]);
     expect(recorder.log.filter((l) => l.name === 'bad' && l.phase === 'start').at(-1)?.attempt).toBe(1);
   });
 
@@ -160,7 +160,7 @@ describe('org ordering, concurrency and failures (e2e)', () => {
     await poller.whenReady();
     await poller.whenIdle();
     expect(app.get(Terminal).calls).toBe(2);
-    expect(poller.parkedEvents().map((e) => e.resourceName)).toEqual(['one', 'two']);
+    expect(poller.getStatus().parkedEvents.map((e) => e.resourceName)).toEqual(['one', 'two']);
     expect(tm.fake.statusOf(CONTROLLER, 'project', one.id)?.message).toBe('Terminal#handle: quota exceeded for one');
     terminal = false;
     expect(poller.retry()).toBe(2);
@@ -258,7 +258,7 @@ describe('org ordering, concurrency and failures (e2e)', () => {
     const laterLimits = tm.fake.requests.filter(isPoll).slice(3).map((r) => Number(r.query.limit));
     expect(laterLimits.length).toBeGreaterThan(0);
     expect(Math.min(...laterLimits)).toBeGreaterThanOrEqual(5);
-    expect(poller.lastEventId).toBe(200);
+    expect(poller.getStatus().completedEventId).toBe(200);
   });
 
   it('resync() re-delivers the current state as replayed events', async () => {

@@ -88,12 +88,13 @@ describe('review regressions (e2e)', () => {
     const { poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER }, [Handler]);
     await poller.whenIdle();
     const project = tm.fake.createProject('a', 'web');
-    await waitFor(() => poller.parkedEvents().length === 1);
+    await waitFor(() => poller.getStatus().parkedEvents.length === 1);
     tm.fake.deleteProject('a', 'web');
-    await waitFor(() => tm.fake.statusOf(CONTROLLER, 'project', project.id) === undefined);
+    await waitFor(() => poller.getStatus().completedEventId === tm.fake.lastEventId);
     await poller.whenIdle();
+    expect(tm.fake.statusOf(CONTROLLER, 'project', project.id)).toBeUndefined();
     failCreate = false;
-    expect(poller.parkedEvents()).toEqual([]);
+    expect(poller.getStatus().parkedEvents).toEqual([]);
     expect(poller.retry()).toBe(0);
     await poller.whenIdle();
     expect(tm.fake.statusOf(CONTROLLER, 'project', project.id)).toBeUndefined();
@@ -115,7 +116,7 @@ describe('review regressions (e2e)', () => {
       await poller.resync();
       await poller.whenIdle();
     }
-    expect(poller.parkedEvents().map((e) => e.resourceName)).toEqual(['bad']);
+    expect(poller.getStatus().parkedEvents.map((e) => e.resourceName)).toEqual(['bad']);
   });
 
   it('a handler that resolves to the string "timeout" has not timed out', async () => {
@@ -132,7 +133,7 @@ describe('review regressions (e2e)', () => {
       [Stringy],
     );
     await poller.whenIdle();
-    expect(poller.parkedEvents()).toEqual([]);
+    expect(poller.getStatus().parkedEvents).toEqual([]);
     expect(tm.fake.statusOf(CONTROLLER, 'org', org.id)?.status).toBe('completed');
   });
 
@@ -182,11 +183,11 @@ describe('review regressions (e2e)', () => {
       release: async () => {},
     };
     const { poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER, coordination: coordinator }, [NoOp]);
-    await waitFor(() => poller.phase === 'standby' && poller.isAlive());
+    await waitFor(() => poller.getStatus().phase === 'standby' && poller.isAlive());
     await poller.stop();
-    expect(poller.phase).toBe('stopped');
+    expect(poller.getStatus().phase).toBe('stopped');
     poller.start();
-    await waitFor(() => poller.phase === 'standby' && poller.isAlive());
+    await waitFor(() => poller.getStatus().phase === 'standby' && poller.isAlive());
     expect(poller.isReady()).toBe(false);
   });
 

@@ -46,7 +46,7 @@ describe('robustness (e2e)', () => {
     expect(message('string')).toBe('Weird#handle: non-Error thrown: plain string');
     expect(message('undefined')).toBe('Weird#handle: non-Error thrown: undefined');
     expect(message('object')).toBe('Weird#handle: non-Error thrown: {"code":42}');
-    expect(poller.parkedEvents()).toHaveLength(3);
+    expect(poller.getStatus().parkedEvents).toHaveLength(3);
     expect(unhandled).toEqual([]);
   });
 

@@ -38,31 +38,32 @@ describe('shutdown (e2e)', () => {
 
   // About the library's own resources, not process-wide handle counts (the test
   // runner's timers and sockets come and go): its connections to the Tenant
-  // Manager (seen from the server side) and its poll timer (the only 60 s timer).
+  // Manager (seen from the server side) and its poll job (the only 60 s interval).
   it('closes promptly when idle: its connections close and its pending poll timer is cleared', async () => {
     const POLL_INTERVAL = 60_000;
     const pollTimers: NodeJS.Timeout[] = [];
     const cleared = new Set<unknown>();
-    // Pass-through (other code passes extra arguments too); only 60 s timers are noted.
-    const realSetTimeout = globalThis.setTimeout as (
+    // Pass-through (other code passes extra arguments too); only 60 s intervals are noted.
+    const realSetInterval = globalThis.setInterval as (
       callback: (...args: unknown[]) => void,
       ms?: number,
       ...args: unknown[]
     ) => NodeJS.Timeout;
-    const realClearTimeout = globalThis.clearTimeout;
-    vi.spyOn(globalThis, 'setTimeout').mockImplementation(((
+    const realClearInterval = globalThis.clearInterval;
+    // The poll loop is one interval job per run (named in SchedulerRegistry when there is one).
+    vi.spyOn(globalThis, 'setInterval').mockImplementation(((
       callback: (...args: unknown[]) => void,
       ms?: number,
       ...args: unknown[]
     ) => {
-      const timer = realSetTimeout(callback, ms, ...args);
+      const timer = realSetInterval(callback, ms, ...args);
       if (ms === POLL_INTERVAL) pollTimers.push(timer);
       return timer;
-    }) as typeof setTimeout);
-    vi.spyOn(globalThis, 'clearTimeout').mockImplementation(((timer?: NodeJS.Timeout | string | number) => {
+    }) as typeof setInterval);
+    vi.spyOn(globalThis, 'clearInterval').mockImplementation(((timer?: NodeJS.Timeout | string | number) => {
       cleared.add(timer);
-      realClearTimeout(timer);
-    }) as typeof clearTimeout);
+      realClearInterval(timer);
+    }) as typeof clearInterval);
     try {
       tm.fake.createOrg('acme');
       const { app, poller } = await apps.start(
@@ -77,7 +78,7 @@ describe('shutdown (e2e)', () => {
       await app.close();
       // 5x the few milliseconds an idle close takes on a loaded machine, and then some.
       expect(Date.now() - started).toBeLessThan(2_000);
-      expect(poller.phase).toBe('stopped');
+      expect(poller.getStatus().phase).toBe('stopped');
       expect(poller.isReady()).toBe(false);
       expect(pollTimers.filter((timer) => !cleared.has(timer))).toEqual([]);
       // The keep-alive agent is destroyed: the server sees its sockets close.
@@ -101,7 +102,7 @@ describe('shutdown (e2e)', () => {
     await waitFor(() => holder.started.length === 1);
     const closing = app.close();
     // Shutdown is under way (no more polling) while the handler is still running.
-    await waitFor(() => poller.phase === 'stopping');
+    await waitFor(() => poller.getStatus().phase === 'stopping');
     holder.open();
     await closing;
     expect(holder.finished).toEqual(['slow']);
@@ -139,6 +140,6 @@ describe('shutdown (e2e)', () => {
     const started = Date.now();
     await app.close();
     expect(Date.now() - started).toBeLessThan(3_000);
-    expect(poller.phase).toBe('stopped');
+    expect(poller.getStatus().phase).toBe('stopped');
   });
 });

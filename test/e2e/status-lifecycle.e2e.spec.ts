@@ -131,7 +131,7 @@ describe('status lifecycle (e2e)', () => {
     await poller.whenIdle();
     expect(tm.fake.statusOf(CONTROLLER, 'project', project.id)?.message).toBe('ProjectHandler#handle: cannot provision web');
     expect(statusBodies(tm.fake, project.id).some((r) => r.method === 'DELETE')).toBe(false);
-    expect(poller.parkedEvents().map((e) => e.resourceName)).toEqual(['web']);
+    expect(poller.getStatus().parkedEvents.map((e) => e.resourceName)).toEqual(['web']);
   });
 
   it('an org event gets no status calls when no handler follows orgs', async () => {

@@ -54,8 +54,13 @@ export interface KubernetesLeaseDependencies {
   readonly kubeConfig?: KubeConfigLike;
   /** Loads `@kubernetes/client-node`. Default: a dynamic `import()`. */
   readonly importClient?: () => Promise<KubernetesClientModule>;
-  /** Local clock (ms) for expiry judgement and written times. Default `Date.now`. */
+  /** Wall clock (ms) for the times written to the Lease. Default `Date.now`. */
   readonly now?: () => number;
+  /**
+   * Monotonic clock (ms) for expiry judgement, so a wall-clock step cannot make a live
+   * Lease look expired. Default `performance.now`, or `now` when only that is given.
+   */
+  readonly monotonic?: () => number;
   /** Random numbers in [0, 1) for the default identity. Default `Math.random`. */
   readonly random?: () => number;
 }
@@ -96,6 +101,7 @@ export class KubernetesLeaseCoordinator implements TenancyCoordinator {
   private readonly options: ResolvedKubernetesLeaseOptions;
   private readonly wireDuration: number;
   private readonly now: () => number;
+  private readonly monotonic: () => number;
   private client?: Promise<LeaseApi>;
   private observation?: LeaseObservation;
 
@@ -113,6 +119,7 @@ export class KubernetesLeaseCoordinator implements TenancyCoordinator {
     this.attemptTimeout = Math.min(this.retryPeriod, (this.leaseDuration - this.renewDeadline) / 2);
     this.wireDuration = leaseDurationSeconds(this.leaseDuration);
     this.now = deps.now ?? Date.now;
+    this.monotonic = deps.monotonic ?? deps.now ?? (() => performance.now());
   }
 
   /**
@@ -142,7 +149,7 @@ export class KubernetesLeaseCoordinator implements TenancyCoordinator {
       if (record.holderIdentity === this.identity) {
         return this.replace(api, guard, current, renewedSpec(current.spec, this.wireDuration, this.now()));
       }
-      if (!this.observation || !isLeaseExpired(this.observation, this.now(), this.leaseDuration)) return false;
+      if (!this.observation || !isLeaseExpired(this.observation, this.monotonic(), this.leaseDuration)) return false;
       return this.replace(api, guard, current, takenOverSpec(current.spec, this.identity, this.wireDuration, this.now()));
     });
   }
@@ -207,7 +214,7 @@ export class KubernetesLeaseCoordinator implements TenancyCoordinator {
   }
 
   private observe(lease: LeaseObject): LeaseRecord {
-    this.observation = observeLease(this.observation, readLeaseRecord(lease), this.now());
+    this.observation = observeLease(this.observation, readLeaseRecord(lease), this.monotonic());
     return this.observation.record;
   }
 

@@ -83,7 +83,7 @@ export function readLeaseRecord(lease: LeaseObject): LeaseRecord {
 /**
  * Records that `record` was seen at `now`. An unchanged record (same holder, renewTime
  * and resourceVersion) keeps its first observation time; a changed or first-seen one
- * counts as observed now. Like client-go, expiry is measured on our own clock from
+ * counts as observed now. Like client-go, expiry is measured on our own (monotonic) clock from
  * that moment, never from the `renewTime` another pod wrote, so clock skew between
  * pods cannot make a live lease look expired.
  */

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TenancyLogger } from '../../../src/telemetry/tenancy-logger.js';
 import { LeaderElection } from '../../../src/coordination/leader-election.js';
 import type { TenancyCoordinator } from '../../../src/coordination/tenancy-coordinator.js';
@@ -76,6 +76,44 @@ describe('LeaderElection', () => {
     expect(events[0]).toBe('elected');
     expect(events[1]).toBe('lost: no successful renewal for renewDeadline (300 ms)');
     expect(e.isLeader).toBe(false);
+  });
+
+  it('a renewal answered false (lease gone or held by another) is an immediate loss, not a transient failure', async () => {
+    let renewals = 0;
+    const c = coordinator({ renewDeadline: 10_000, renew: async () => ++renewals < 2 });
+    const events: string[] = [];
+    const e = make(c, events);
+    const started = Date.now();
+    e.start();
+    await waitFor(() => events.some((x) => x.startsWith('lost')), { timeout: 5_000 });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(events).toEqual(['elected', 'lost: the renewal was refused (the lease is gone or held by another replica)']);
+    expect(e.isLeader).toBe(false);
+  });
+
+  it('measures renewDeadline on a monotonic clock: a wall-clock step back does not stretch the leadership', async () => {
+    const realNow = Date.now.bind(Date);
+    let renewals = 0;
+    const c = coordinator({
+      renew: () => {
+        renewals += 1;
+        // The wall clock steps back a minute while this renewal is out; later ones hang.
+        if (renewals === 2) vi.spyOn(Date, 'now').mockImplementation(() => realNow() - 60_000);
+        return renewals <= 2 ? Promise.resolve(true) : new Promise<boolean>(() => {});
+      },
+    });
+    const events: string[] = [];
+    const e = make(c, events);
+    try {
+      e.start();
+      const started = performance.now();
+      while (!events.some((x) => x.startsWith('lost')) && performance.now() - started < 5_000) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(events).toEqual(['elected', 'lost: no successful renewal for renewDeadline (300 ms)']);
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 
   it('releases a lease won while stop() was waiting for the acquire call', async () => {

@@ -710,3 +710,42 @@ describe('KeyedWorkQueue waiters', () => {
   });
 });
 });
+
+describe('KeyedWorkQueue: room behind a stuck key, O(1) parking', () => {
+  it('dropWaiting() frees the items behind a key stuck retrying (its head stays) and wakes whenBelow waiters', async () => {
+    let stuck = true;
+    const ran: string[] = [];
+    const queue = new KeyedWorkQueue<string>({ concurrency: 2, initialBackoff: 60_000, maxBackoff: 60_000 }, async (item) => {
+      if (stuck && item.payload === 'p1') return 'retry';
+      ran.push(item.payload);
+      return 'done';
+    });
+    for (const payload of ['p1', 'p2', 'p3']) queue.push('poison', payload);
+    queue.push('other', 'o1');
+    await waitFor(() => queue.blockedKeys().length === 1 && ran.includes('o1'));
+    expect(queue.blockedKeys()).toEqual(['poison']);
+    const below = queue.whenBelow(2);
+    const dropped = queue.dropWaiting('poison');
+    expect(dropped.map((item) => item.payload)).toEqual(['p2', 'p3']);
+    expect(queue.size).toBe(1);
+    await below;
+    expect(queue.dropWaiting('poison')).toEqual([]);
+    expect(queue.dropWaiting('unknown')).toEqual([]);
+    stuck = false;
+    queue.stop();
+  });
+
+  it('unpark() forgets one parked item; parked lists them oldest first and parkedCount counts them', async () => {
+    const queue = new KeyedWorkQueue<string>({ concurrency: 4, ...FAST }, async () => 'park');
+    for (const payload of ['a', 'b', 'c']) queue.push(payload, payload);
+    await waitFor(() => queue.parkedCount === 3);
+    const [a, b] = queue.parked;
+    expect(queue.parked.map((item) => item.payload)).toEqual(['a', 'b', 'c']);
+    expect(queue.unpark(b)).toBe(true);
+    expect(queue.unpark(b)).toBe(false);
+    expect(queue.parked.map((item) => item.payload)).toEqual(['a', 'c']);
+    expect(queue.parkedCount).toBe(2);
+    expect(queue.wake((item) => item === a)).toBe(1);
+    queue.stop();
+  });
+});

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StatusWriter } from '../../../src/tenant-manager/status-writer.js';
+import { TenantManagerRequestError } from '../../../src/tenancy.errors.js';
 import type { TenantManagerClient } from '../../../src/tenant-manager/tenant-manager.client.js';
 import { resolveTenancyOptions } from '../../../src/tenancy-options.resolver.js';
 import { TenancyLogger } from '../../../src/telemetry/tenancy-logger.js';
@@ -164,5 +165,95 @@ describe('StatusWriter', () => {
     await expect(reporter.close(Date.now() + 1_000)).resolves.toBe(0);
     expect(client.calls).toHaveLength(2);
     expect(reporter.pending).toBe(0);
+  });
+});
+
+/** A status port whose calls wait for the test, seeing the abort signal. */
+class HeldClient {
+  readonly calls: Array<{ call: string; signal?: AbortSignal; at: number; settle: (error?: Error) => void }> = [];
+  putStatus(resourceType: string, resourceId: string, status: string, _message: string, signal?: AbortSignal): Promise<void> {
+    return this.hold(`PUT ${resourceType}/${resourceId} ${status}`, signal);
+  }
+  deleteStatus(resourceType: string, resourceId: string, signal?: AbortSignal): Promise<void> {
+    return this.hold(`DELETE ${resourceType}/${resourceId}`, signal);
+  }
+  private hold(call: string, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+      this.calls.push({ call, signal, at: Date.now(), settle: (error) => (error ? reject(error) : resolve()) });
+    });
+  }
+}
+
+describe('StatusWriter: the end of a run and a struggling endpoint', () => {
+  beforeAll(() => Logger.overrideLogger(false));
+  afterAll(() => Logger.overrideLogger(['log', 'error', 'warn', 'debug', 'verbose', 'fatal']));
+  const make = (client: HeldClient, overrides: Record<string, unknown> = {}) => {
+    const resolved = options(overrides);
+    return new StatusWriter(client as unknown as TenantManagerClient, resolved, new TenancyTelemetry(resolved, new TenancyLogger(resolved)), new TenancyLogger(resolved));
+  };
+  const put = { kind: 'put', status: 'completed', message: '' } as const;
+
+  it('close(): nothing is sent after it resolves, not even a newer write that waited behind one in flight', async () => {
+    const client = new HeldClient();
+    const writer = make(client);
+    void writer.report('project', 'p1', { kind: 'put', status: 'in_progress', message: '' });
+    const newer = writer.report('project', 'p1', put);
+    await expect(writer.close(Date.now() + 50)).resolves.toBe(1);
+    await expect(newer).resolves.toBe(false);
+    expect(client.calls.map((c) => c.call)).toEqual(['PUT project/p1 in_progress']);
+    expect(client.calls[0].signal?.aborted).toBe(true);
+    await expect(writer.report('project', 'p2', put)).resolves.toBe(false);
+    expect(client.calls).toHaveLength(1);
+    expect(writer.pending).toBe(0);
+  });
+
+  it('abandon(): drops waiting writes, aborts those in flight, refuses new ones, and reports none of it as a failure', async () => {
+    const client = new HeldClient();
+    const writer = make(client);
+    const first = writer.report('org', 'o1', put);
+    void writer.report('org', 'o1', { kind: 'delete' });
+    writer.abandon('leadership lost');
+    await expect(first).resolves.toBe(false);
+    expect(client.calls[0].signal?.aborted).toBe(true);
+    await expect(writer.report('org', 'o2', put)).resolves.toBe(false);
+    expect(client.calls.map((c) => c.call)).toEqual(['PUT org/o1 completed']);
+    await writer.whenIdle();
+    expect((writer as unknown as { telemetry: TenancyTelemetry }).telemetry.counters().statusWrites).toEqual({ ok: 0, failed: 0 });
+  });
+
+  it('keeps at most `concurrency` writes in flight; the others wait their turn', async () => {
+    const client = new HeldClient();
+    const writer = make(client, { concurrency: 2 });
+    for (const id of ['a', 'b', 'c', 'd', 'e']) void writer.report('project', id, put);
+    expect(client.calls.map((c) => c.call)).toEqual(['PUT project/a completed', 'PUT project/b completed']);
+    client.calls[0].settle();
+    await waitFor(() => client.calls.length === 3);
+    expect(client.calls[2].call).toBe('PUT project/c completed');
+    for (let i = 1; i < 5; i += 1) {
+      await waitFor(() => client.calls.length > i);
+      client.calls[i].settle();
+    }
+    await writer.whenIdle();
+    expect(client.calls).toHaveLength(5);
+    writer.abandon();
+  });
+
+  it("waits the server's Retry-After (capped by maxBackoff) before retrying a write", async () => {
+    const client = new HeldClient();
+    const writer = make(client, { initialBackoff: 1, maxBackoff: 10_000 });
+    void writer.report('project', 'p1', put);
+    client.calls[0].settle(new TenantManagerRequestError('HTTP 503', 503, { retryAfter: 400 }));
+    await waitFor(() => client.calls.length === 2, { timeout: 5_000 });
+    expect(client.calls[1].at - client.calls[0].at).toBeGreaterThanOrEqual(350);
+    client.calls[1].settle();
+    await writer.whenIdle();
+    // A huge Retry-After is capped.
+    const capped = make(client, { initialBackoff: 1, maxBackoff: 30 });
+    void capped.report('project', 'p2', put);
+    client.calls[2].settle(new TenantManagerRequestError('HTTP 429', 429, { retryAfter: 3_600_000 }));
+    await waitFor(() => client.calls.length === 4, { timeout: 5_000 });
+    client.calls[3].settle();
+    await capped.whenIdle();
   });
 });

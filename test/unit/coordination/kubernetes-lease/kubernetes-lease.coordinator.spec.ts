@@ -151,6 +151,18 @@ describe('KubernetesLeaseCoordinator', () => {
       });
     });
 
+    it('judges expiry on a monotonic clock: a wall-clock step of a minute does not make a live Lease look expired', async () => {
+      const steady = new FakeClock();
+      const a = coordinator('pod-a', {}, { monotonic: steady.now });
+      const b = coordinator('pod-b', {}, { monotonic: steady.now });
+      await a.acquire();
+      expect(await b.acquire()).toBe(false);
+      clock.advance(60_000); // NTP steps the wall clock a minute ahead
+      expect(await b.acquire()).toBe(false);
+      steady.advance(TIMING.leaseDuration);
+      expect(await b.acquire()).toBe(true);
+    });
+
     it("restarts the wait whenever the holder renews", async () => {
       const a = coordinator('pod-a');
       const b = coordinator('pod-b');

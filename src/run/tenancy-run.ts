@@ -1,0 +1,252 @@
+import type { SchedulerRegistry } from '@nestjs/schedule';
+import { settledBy } from '../common/deadline.js';
+import type { ProcessingRun, QueuedEvent } from '../dispatch/attempt-runner.js';
+import { KeyedWorkQueue, type QueueItem, type WorkOutcome } from '../dispatch/keyed-work-queue.js';
+import { type StatusPort, StatusWriter } from '../tenant-manager/status-writer.js';
+import { toError } from '../tenancy.errors.js';
+import { handlersStillRunning, resyncSkipped, statusWritesUnsent } from '../tenancy.messages.js';
+import type { TenancyLogger } from '../telemetry/tenancy-logger.js';
+import type { TenancyTelemetry } from '../telemetry/tenancy.telemetry.js';
+import type { ResolvedTenancyOptions } from '../tenancy-options.js';
+import type { TenancyEventIssue } from '../tenancy-status.js';
+import { toEventIssue } from './event-issue.js';
+import { EventFeed, type EventsPort } from './event-feed.js';
+import { RunSchedule } from './run-schedule.js';
+
+/** What every run is built from (the module's singletons). */
+export interface RunServices {
+  readonly options: ResolvedTenancyOptions;
+  readonly client: EventsPort & StatusPort;
+  readonly follows: (resourceType: string) => boolean;
+  readonly attempts: { process(item: QueueItem<QueuedEvent>, run: ProcessingRun): Promise<WorkOutcome> };
+  readonly telemetry: TenancyTelemetry;
+  readonly logger: TenancyLogger;
+  readonly scheduler?: SchedulerRegistry;
+}
+
+/**
+ * `replaying` → `polling` → `draining` → `finished` (graceful stop), or → `abandoned`
+ * at once (leadership lost).
+ */
+export type RunState = 'replaying' | 'polling' | 'draining' | 'finished' | 'abandoned';
+
+/** Waiting status writes get at least this long at shutdown, even after a slow drain. */
+const MIN_STATUS_FLUSH = 1_000;
+
+/**
+ * Everything one start() … stop() cycle (or one leadership term) owns: the ordering
+ * queue, both abort signals, the feed with its cursor and snapshot bookkeeping, the
+ * status writer, the timers. A new run shares nothing with an old one, and the old
+ * one's late completions, status writes, timers and progress callbacks are dead ends;
+ * its still-running handlers hold back the same org in the new run until they settle.
+ */
+export class TenancyRun implements ProcessingRun {
+  readonly queue: KeyedWorkQueue<QueuedEvent>;
+  readonly status: StatusWriter;
+  readonly feed: EventFeed;
+  private readonly schedule: RunSchedule;
+  private readonly handlerAbort = new AbortController();
+  private readonly fetchAbort = new AbortController();
+  private stateValue: RunState = 'replaying';
+  private closedFlag = false;
+  private lost = false;
+  private loop: Promise<void> = Promise.resolve();
+  private resyncing?: Promise<void>;
+  private ending?: Promise<void>;
+  // Attempts running now, by org: a successor waits for them before starting that org.
+  private readonly running = new Map<string, Promise<unknown>>();
+  // The newest parked item per resource: a later outcome supersedes it in O(1).
+  private readonly parkedByResource = new Map<string, QueueItem<QueuedEvent>>();
+
+  constructor(
+    private readonly services: RunServices,
+    private predecessor?: TenancyRun,
+  ) {
+    const { options, client, logger, telemetry } = services;
+    this.queue = new KeyedWorkQueue<QueuedEvent>(
+      options,
+      (item) => this.work(item),
+      (item, outcome) => this.finished(item, outcome),
+    );
+    this.status = new StatusWriter(client, options, telemetry, logger);
+    this.schedule = new RunSchedule(options.controllerName, services.scheduler);
+    this.feed = new EventFeed({
+      options,
+      client,
+      follows: services.follows,
+      telemetry,
+      logger,
+      queue: this.queue,
+      schedule: this.schedule,
+      signal: this.fetchAbort.signal,
+      live: () => this.accepting,
+    });
+  }
+
+  get state(): RunState {
+    return this.stateValue;
+  }
+
+  /** Handlers' signal: aborted after shutdownTimeout at stop, and at once on leadership loss. */
+  get shutdown(): AbortSignal {
+    return this.handlerAbort.signal;
+  }
+
+  /** No status is written for this run any more. */
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  get lostLeadership(): boolean {
+    return this.lost;
+  }
+
+  /** Replaying or polling: fetching and starting handlers. */
+  get accepting(): boolean {
+    return this.stateValue === 'replaying' || this.stateValue === 'polling';
+  }
+
+  /** Starts the replay, then polling; `onReady` once the replay snapshot is queued. */
+  start(onReady: () => void): void {
+    this.loop = this.feed
+      .follow(() => {
+        if (!this.accepting) return;
+        this.stateValue = 'polling';
+        const resync = this.services.options.resyncInterval;
+        if (resync !== undefined) this.schedule.startResync(resync, () => void this.resync());
+        onReady();
+      })
+      .catch((error: unknown) => {
+        // follow() handles its own failures; anything here is a bug, never a crash.
+        this.services.logger.failure(toError(error), `poller loop crashed: ${toError(error).message}`);
+      });
+  }
+
+  /** Fetches a fresh snapshot and queues it behind in-flight work (see TenancyPoller.resync). */
+  resync(): Promise<void> {
+    if (this.stateValue !== 'polling') return Promise.resolve();
+    const max = this.services.options.maxQueuedEvents;
+    if (this.queue.size >= max) {
+      this.services.logger.warn(resyncSkipped(this.queue.size, max));
+      return Promise.resolve();
+    }
+    this.resyncing ??= this.feed.snapshot('resync').then(() => {
+      this.resyncing = undefined;
+    });
+    return this.resyncing;
+  }
+
+  /** Re-queues parked events (all, or one resource's); returns how many. */
+  retry(resourceId?: string): number {
+    if (!this.accepting) return 0;
+    return this.queue.wake((item) => resourceId === undefined || item.payload.event.resourceId === resourceId);
+  }
+
+  /** Resolves when nothing is queued, in flight, retrying or waiting to be written (or the run ended). */
+  async whenIdle(): Promise<void> {
+    while (this.accepting && (this.queue.size > 0 || this.status.pending > 0)) {
+      await this.queue.whenIdle();
+      await this.status.whenIdle();
+    }
+  }
+
+  /**
+   * Graceful end: stop fetching and starting handlers at once, wait up to
+   * shutdownTimeout for in-flight handlers (then abort their signals), give waiting
+   * status writes a last attempt. Nothing of this run leaves the process afterwards.
+   */
+  drain(): Promise<void> {
+    this.ending ??= this.drainOnce();
+    return this.ending;
+  }
+
+  /**
+   * Leadership lost: stop fetching, abort handlers and drop status writes at once
+   * (another replica owns the rows now), then wait (bounded) for the old work to settle.
+   */
+  abandon(reason: string): Promise<void> {
+    this.ending ??= (async () => {
+      this.lost = true;
+      this.end('abandoned', new Error(`leadership lost: ${reason}`));
+      this.handlerAbort.abort(new Error(`leadership lost: ${reason}`));
+      this.status.abandon('status writes dropped: leadership lost');
+      await settledBy(this.queue.whenNoneInFlight(), Date.now() + this.services.options.shutdownTimeout);
+      await settledBy(this.loop, Date.now() + 1_000);
+    })();
+    return this.ending;
+  }
+
+  /** Failing and parked events, for getStatus() (lists: not for every scrape). */
+  issues(): { parked: TenancyEventIssue[]; failing: TenancyEventIssue[] } {
+    return {
+      parked: this.queue.parked.map((item) => toEventIssue(item, item.attempt)),
+      failing: this.queue.retryingItems().map((item) => toEventIssue(item, item.attempt - 1)),
+    };
+  }
+
+  /** The attempt (this run's or an older run's) still running for an org, if any. */
+  private attemptOn(key: string): Promise<unknown> | undefined {
+    const own = this.running.get(key);
+    const older = this.predecessor?.attemptOn(key);
+    if (!older) return own;
+    return own ? Promise.all([own, older]) : older;
+  }
+
+  private async work(item: QueueItem<QueuedEvent>): Promise<WorkOutcome> {
+    const predecessor = this.predecessor;
+    if (predecessor && predecessor.running.size === 0 && !predecessor.predecessor) this.predecessor = undefined;
+    // A handler of the run before (abandoned, maybe still running) must settle first.
+    const earlier = this.predecessor?.attemptOn(item.key);
+    if (earlier) await earlier.catch(() => undefined);
+    if (!this.accepting) return 'retry';
+    const attempt = this.services.attempts.process(item, this);
+    this.running.set(item.key, attempt);
+    try {
+      return await attempt;
+    } finally {
+      if (this.running.get(item.key) === attempt) this.running.delete(item.key);
+    }
+  }
+
+  /** An item left the queue (done or parked). Dead end once the run was abandoned. */
+  private finished(item: QueueItem<QueuedEvent>, outcome: 'done' | 'park'): void {
+    if (this.stateValue === 'abandoned') return;
+    const payload = item.payload;
+    this.feed.finished(payload);
+    // Once: a parked event that is woken and finishes again must not count twice.
+    const onFinished = payload.onFinished;
+    payload.onFinished = undefined;
+    onFinished?.();
+    // Waking an older parked event after a newer one ran (a parked create after the
+    // delete) would undo the newer state: keep only the newest per resource.
+    const resource = payload.event.resourceId;
+    const superseded = this.parkedByResource.get(resource);
+    if (superseded && superseded !== item) this.queue.unpark(superseded);
+    if (outcome === 'park') this.parkedByResource.set(resource, item);
+    else this.parkedByResource.delete(resource);
+  }
+
+  private async drainOnce(): Promise<void> {
+    const { options, logger } = this.services;
+    const deadline = Date.now() + options.shutdownTimeout;
+    this.end('draining', new Error('poller stopping'));
+    if (!(await settledBy(this.queue.whenNoneInFlight(), deadline))) {
+      logger.warn(handlersStillRunning(this.queue.inFlight, options.shutdownTimeout));
+      this.handlerAbort.abort(new Error('application shutting down'));
+      await settledBy(this.queue.whenNoneInFlight(), Date.now() + 1_000);
+    }
+    this.closedFlag = true;
+    const unsent = await this.status.close(Math.max(deadline, Date.now() + MIN_STATUS_FLUSH));
+    if (unsent > 0) logger.warn(statusWritesUnsent(unsent));
+    await settledBy(this.loop, Date.now() + 1_000);
+    this.stateValue = 'finished';
+  }
+
+  private end(state: 'draining' | 'abandoned', reason: Error): void {
+    this.stateValue = state;
+    if (state === 'abandoned') this.closedFlag = true;
+    this.fetchAbort.abort(reason);
+    this.schedule.stop();
+    this.queue.stop();
+  }
+}

@@ -1,0 +1,42 @@
+import { Injectable } from '@nestjs/common';
+import { describe, expect, it } from 'vitest';
+import { OnTenancyEvent, type TenancyEvent } from 'nestjs-tenancy';
+import { useFakeTenantManager } from '../support/fake-tenant-manager.harness.js';
+import { waitFor } from '../support/wait-for.js';
+
+const CONTROLLER = 'restored-log-controller';
+
+@Injectable()
+class Recorder {
+  readonly handled: string[] = [];
+  @OnTenancyEvent('org', 'created')
+  handle(event: TenancyEvent): void {
+    this.handled.push(event.resourceName);
+  }
+}
+
+describe('the event log goes backwards (e2e)', () => {
+  const tm = useFakeTenantManager(CONTROLLER);
+
+  it('a Tenant Manager restarted with a fresh log: resync warns once with both ids and no event created afterwards is missed', async () => {
+    for (const name of ['a', 'b', 'c', 'd']) tm.fake.createOrg(name);
+    const { app, poller, logs } = await tm.apps.start({ url: tm.url, controllerName: CONTROLLER }, [Recorder]);
+    const recorder = app.get(Recorder);
+    await poller.whenIdle();
+    expect(poller.getStatus().fetchCursor).toBe(4);
+    // Same address, empty log: ids start at 1 again.
+    await tm.replace({ port: Number(new URL(tm.url).port) });
+    tm.fake.createOrg('fresh');
+    await poller.resync();
+    const warned = logs.lines.filter((l) => l.message.includes('event log went back'));
+    expect(warned).toHaveLength(1);
+    expect(warned[0].fields).toMatchObject({ cursor: 4, lastEventId: 1 });
+    await waitFor(() => recorder.handled.includes('fresh'));
+    tm.fake.createOrg('later');
+    await waitFor(() => recorder.handled.includes('later'), { message: 'an event of the new log is delivered' });
+    expect(poller.getStatus().fetchCursor).toBe(2);
+    await poller.whenIdle();
+    expect(poller.getStatus().completedEventId).toBe(2);
+    expect(logs.lines.filter((l) => l.message.includes('event log went back'))).toHaveLength(1);
+  });
+});

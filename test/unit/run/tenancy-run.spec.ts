@@ -1,0 +1,260 @@
+import { Logger } from '@nestjs/common';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { TenancyRun } from '../../../src/run/tenancy-run.js';
+import { MAX_INVALID_EVENT_STRIKES } from '../../../src/tenancy.constants.js';
+import { TenantManagerRequestError } from '../../../src/tenancy.errors.js';
+import { CapturingLogger } from '../../support/tenancy-test-app.js';
+import { waitFor } from '../../support/wait-for.js';
+import { gate, makeRun, startRun } from './run-harness.js';
+import { ScriptedTenantManager } from './scripted-tenant-manager.js';
+
+describe('TenancyRun (unit, scripted Tenant Manager)', () => {
+  let logs: CapturingLogger;
+  let tm: ScriptedTenantManager;
+  const runs: TenancyRun[] = [];
+  const handled: string[] = [];
+  const track = (run: TenancyRun) => (runs.push(run), run);
+  const lines = (text: string) => logs.lines.filter((l) => l.message.includes(text));
+
+  beforeAll(() => Logger.overrideLogger((logs = new CapturingLogger())));
+  afterAll(() => Logger.overrideLogger(['log', 'error', 'warn', 'debug', 'verbose', 'fatal']));
+  beforeEach(() => {
+    tm = new ScriptedTenantManager();
+    handled.length = 0;
+    logs.lines.length = 0;
+  });
+  afterEach(async () => {
+    for (const run of runs.splice(0)) await run.drain();
+  });
+
+  const recording = () =>
+    track(
+      makeRun(tm, (item) => {
+        handled.push(`${item.payload.event.eventType}:${item.payload.event.resourceName}`);
+        return 'done';
+      }),
+    );
+
+  it('event log goes backwards: a resync snapshot below the cursor warns once with both ids and follows the new log', async () => {
+    for (const name of ['a', 'b', 'c', 'd', 'e']) tm.createOrg(name);
+    const run = recording();
+    await startRun(run);
+    await waitFor(() => run.feed.cursor.fetched === 5 && handled.length === 5);
+    // Restored from a backup taken at event 2; the new log goes on from there.
+    tm.restoreTo(2);
+    tm.createOrg('after-restore');
+    await run.resync();
+    const warned = lines('event log went back');
+    expect(warned).toHaveLength(1);
+    expect(warned[0].message).toContain('lastEventId 3 is below our cursor 5');
+    expect(warned[0].fields).toMatchObject({ cursor: 5, lastEventId: 3 });
+    tm.createOrg('created-afterwards');
+    await waitFor(() => handled.includes('created:created-afterwards'), { message: 'an event of the new log is delivered' });
+    expect(run.feed.cursor.fetched).toBe(4);
+    await run.whenIdle();
+    expect(run.feed.cursor.completed).toBe(4);
+    expect(lines('event log went back')).toHaveLength(1);
+  });
+
+  it('event log goes backwards: an incremental page whose lastEventId is below after follows the new log from a snapshot', async () => {
+    for (const name of ['a', 'b', 'c', 'd', 'e']) tm.createOrg(name);
+    const run = recording();
+    await startRun(run);
+    await run.whenIdle();
+    tm.restoreTo(1);
+    tm.createOrg('x');
+    tm.createOrg('y');
+    // The restarted Tenant Manager answers with its own (lower) head.
+    tm.pageOverride = (after) =>
+      after > tm.lastEventId ? { events: [], lastEventId: tm.lastEventId, received: 0, unknown: [], invalid: [] } : undefined;
+    await waitFor(() => handled.includes('created:y'));
+    const warned = lines('event log went back');
+    expect(warned).toHaveLength(1);
+    expect(warned[0].message).toContain('poll after 5 lastEventId 3 is below our cursor 5');
+    tm.createOrg('z');
+    await waitFor(() => handled.includes('created:z'));
+    expect(run.feed.cursor.fetched).toBe(4);
+    expect(lines('event log went back')).toHaveLength(1);
+  });
+
+  it('event log goes backwards: a poll answered for the old log after a snapshot replaced it does not move the cursor', async () => {
+    for (const name of ['a', 'b', 'c', 'd', 'e']) tm.createOrg(name);
+    const run = recording();
+    await startRun(run);
+    await run.whenIdle();
+    const held = gate();
+    tm.pollGate = held.promise;
+    const polled = tm.polls.length;
+    await waitFor(() => tm.polls.length > polled);
+    tm.restoreTo(2);
+    tm.createOrg('x');
+    await run.resync();
+    expect(run.feed.cursor.fetched).toBe(3);
+    // The poll asked "after 5" of the old log; its empty answer must not count.
+    tm.pollGate = undefined;
+    held.open();
+    tm.createOrg('y');
+    await waitFor(() => handled.includes('created:y'), { message: 'the event after the restore is not skipped' });
+    expect(run.feed.cursor.fetched).toBe(4);
+  });
+
+  it('a page with event ids above its lastEventId is malformed, backed off, and not fetched forever', async () => {
+    tm.createOrg('a');
+    const run = recording();
+    await startRun(run);
+    await run.whenIdle();
+    tm.createOrg('p');
+    tm.createOrg('q');
+    // Claims lastEventId 1 but carries events 2 and 3.
+    let served = 0;
+    tm.pageOverride = (after) =>
+      after === 1 ? (served++, { events: tm.log.slice(1, 3), lastEventId: 1, received: 2, unknown: [], invalid: [] }) : undefined;
+    await waitFor(() => run.feed.cursor.fetched === 3);
+    expect(served).toBe(MAX_INVALID_EVENT_STRIKES);
+    await waitFor(() => tm.polls.includes(3));
+    await run.whenIdle();
+    expect(handled).toEqual(['created:a', 'created:p', 'created:q']);
+    expect(lines('malformed response: event id(s) 2, 3 outside (1, 1]').length).toBeGreaterThan(0);
+    expect(lines('stayed self-contradictory')).toHaveLength(1);
+  });
+
+  it('a page with event ids at or below after is malformed; once accepted, the old ids are skipped, not handled again', async () => {
+    tm.createOrg('a');
+    tm.createOrg('b');
+    const run = recording();
+    await startRun(run);
+    await run.whenIdle();
+    tm.createOrg('c');
+    // Repeats event 2 (already past the cursor) next to the new event 3.
+    let served = 0;
+    tm.pageOverride = (after) =>
+      after === 2 ? (served++, { events: tm.log.slice(1, 3), lastEventId: 3, received: 2, unknown: [], invalid: [] }) : undefined;
+    await waitFor(() => handled.includes('created:c'));
+    expect(served).toBe(MAX_INVALID_EVENT_STRIKES);
+    await waitFor(() => tm.polls.includes(3));
+    expect(handled).toEqual(['created:a', 'created:b', 'created:c']);
+  });
+
+  it('unknown-type events are summarised: one line per page with a count', async () => {
+    tm.createOrg('a');
+    const run = recording();
+    await startRun(run);
+    await run.whenIdle();
+    const unknown = [1, 2, 3].map((n) => ({ id: n + 1, eventType: 'moved', resourceType: 'folder' }));
+    tm.pageOverride = (after) =>
+      after === 1 ? { events: [], lastEventId: 4, received: 3, unknown, invalid: [] } : undefined;
+    await waitFor(() => run.feed.cursor.fetched === 4);
+    const summary = lines('of a type this client does not know');
+    expect(summary).toHaveLength(1);
+    expect(summary[0].message).toContain('skipped 3 event(s)');
+  });
+
+  it("honours the server's Retry-After on replay retries, capped by maxBackoff", async () => {
+    tm.createOrg('a');
+    const asked = new TenantManagerRequestError('Tenant Manager replay: HTTP 503', 503, { retryAfter: 400 });
+    tm.replayFailures.push(asked);
+    const times: number[] = [];
+    const fetchReplay = tm.fetchReplay.bind(tm);
+    tm.fetchReplay = () => (times.push(Date.now()), fetchReplay());
+    const run = track(makeRun(tm, () => 'done', { initialBackoff: 1, maxBackoff: 10_000 }));
+    await startRun(run);
+    expect(times).toHaveLength(2);
+    expect(times[1] - times[0]).toBeGreaterThanOrEqual(350);
+    // A huge Retry-After is capped by maxBackoff.
+    const capped = new ScriptedTenantManager();
+    capped.replayFailures.push(new TenantManagerRequestError('HTTP 429', 429, { retryAfter: 3_600_000 }));
+    const started = Date.now();
+    const second = track(makeRun(capped, () => 'done', { initialBackoff: 1, maxBackoff: 50 }));
+    await startRun(second);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('one poison event never stops the other orgs: memory stays bounded by maxQueuedEvents, and the held-back org is recovered in order', async () => {
+    const poison = tm.createOrg('poison');
+    const others = ['a', 'b', 'c'].map((name) => tm.createOrg(name));
+    let blocked = true;
+    let maxQueued = 0;
+    const order: string[] = [];
+    const run = track(
+      makeRun(
+        tm,
+        (item) => {
+          const { event } = item.payload;
+          maxQueued = Math.max(maxQueued, run.queue.size);
+          if (blocked && event.resourceId === poison) return 'retry';
+          order.push(`${event.orgId === poison || event.resourceId === poison ? 'P' : 'o'}:${event.resourceName}`);
+          return 'done';
+        },
+        { maxQueuedEvents: 20, pollLimit: 10, concurrency: 4, maxBackoff: 5 },
+      ),
+    );
+    await startRun(run);
+    for (let i = 0; i < 40; i += 1) {
+      tm.createProject(poison, `p${i}`);
+      for (const org of others) tm.createProject(org, `o${i}-${org.slice(-2)}`);
+    }
+    await waitFor(() => order.filter((o) => o.startsWith('o:o')).length === 120, {
+      message: 'every other org handled while one is stuck',
+    });
+    expect(maxQueued).toBeLessThanOrEqual(20);
+    expect(lines('is stuck retrying').length).toBeGreaterThan(0);
+    expect(order.filter((o) => o.startsWith('P:'))).toEqual([]);
+    blocked = false;
+    await waitFor(() => order.filter((o) => o.startsWith('P:p')).length >= 40, { message: 'held-back org recovered' });
+    tm.createProject(poison, 'late');
+    await waitFor(() => order.includes('P:late'));
+    const poisonOrder = order.filter((o) => o.startsWith('P:'));
+    // The stuck org event first, then its projects in creation order, each at least once, then the later one.
+    expect(poisonOrder[0]).toBe('P:poison');
+    const projects = poisonOrder.filter((o) => /^P:p\d+$/.test(o));
+    expect(new Set(projects).size).toBe(40);
+    const firstSeen = [...new Set(projects)];
+    expect(firstSeen).toEqual(Array.from({ length: 40 }, (_, i) => `P:p${i}`));
+    expect(poisonOrder[poisonOrder.length - 1]).toBe('P:late');
+    await run.whenIdle();
+    expect(run.feed.cursor.completed).toBe(tm.lastEventId);
+  });
+
+  it('a re-won run never runs a handler of an org while the abandoned run still runs one, and old completions are dead ends', async () => {
+    const a = tm.createOrg('a');
+    tm.createOrg('b');
+    const timeline: string[] = [];
+    const held = gate();
+    const first = track(
+      makeRun(tm, async (item) => {
+        const name = item.payload.event.resourceName;
+        timeline.push(`old start ${name}`);
+        if (item.payload.event.resourceId === a) await held.promise;
+        timeline.push(`old end ${name}`);
+        return 'done' as const;
+      }),
+    );
+    await startRun(first);
+    await waitFor(() => timeline.includes('old start a'));
+    const abandoned = first.abandon('renew refused');
+    const second = track(
+      makeRun(
+        tm,
+        (item) => {
+          timeline.push(`new start ${item.payload.event.resourceName}`);
+          return 'done';
+        },
+        {},
+        first,
+      ),
+    );
+    await startRun(second);
+    await waitFor(() => timeline.includes('new start b'));
+    expect(timeline).not.toContain('new start a');
+    held.open();
+    await waitFor(() => timeline.includes('new start a'));
+    expect(timeline.indexOf('old end a')).toBeLessThan(timeline.indexOf('new start a'));
+    await abandoned;
+    await second.whenIdle();
+    // Only the new run's replay finished; the old run's late completion counted for nothing.
+    expect(lines('replay handled')).toHaveLength(1);
+    expect(first.feed.replayProgress?.snapshot().finishedAt).toBeNull();
+    expect(second.feed.cursor.completed).toBe(tm.lastEventId);
+    expect(first.status.pending).toBe(0);
+  });
+});
