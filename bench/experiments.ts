@@ -24,7 +24,8 @@ interface WantedStatus {
 
 type Report = (this: unknown, resourceType: string, resourceId: string, wanted: WantedStatus) => Promise<boolean>;
 
-const dist = (file: string) => new URL(`../../dist/${file}`, import.meta.url).href;
+// Next to the package's entry point, wherever its `exports` put it (dist/ or dist/esm/).
+const dist = (file: string) => new URL(`./${file}`, import.meta.resolve('nestjs-tenancy')).href;
 
 export async function applyExperiments(names: readonly string[]): Promise<void> {
   for (const name of names) {
@@ -39,7 +40,7 @@ async function patchStatusWaits(): Promise<void> {
   const original = proto['report'];
   // Fail loudly if src/ renamed or reshaped it, rather than measuring nothing.
   if (typeof original !== 'function' || original.length !== 3) {
-    throw new Error('experiments: StatusReporter#report(resourceType, resourceId, wanted) not found in dist/status.reporter.js');
+    throw new Error('experiments: StatusReporter#report(resourceType, resourceId, wanted) not found in status.reporter.js next to the library entry');
   }
   const report = original as Report;
   proto['report'] = function patchedReport(this: unknown, resourceType: string, resourceId: string, wanted: WantedStatus) {

@@ -17,7 +17,7 @@ function areaOf(functionName: string, url: string): string {
   const modules = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
   if (modules) return modules[1];
   if (url.includes('/.tmp/bench/')) return 'bench harness';
-  if (/\/dist\/[^/]+\.js$/.test(url) || url.includes('/dist/testing/')) return 'nestjs-tenancy (dist)';
+  if (url.includes('/dist/')) return 'nestjs-tenancy (dist)';
   if (url.startsWith('node:')) {
     const path = url.slice('node:'.length).replace(/^internal\//, '');
     const top = path.split('/')[0].replace(/^_/, '');
