@@ -3,9 +3,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-/** The shared fake Tenant Manager, next to the repository: `<repo>/../shared/bench/fake-tm.mjs`. */
+/** Environment variable naming another fake-tm.mjs (e.g. from a git worktree that has no `../shared`). */
+export const FAKE_TM_ENV = 'BENCH_FAKE_TM';
+
+/** The shared fake Tenant Manager, next to the repository: `<repo>/../shared/bench/fake-tm.mjs`, or $BENCH_FAKE_TM. */
 export function fakeTmPath(repoRoot: string): string {
-  return join(repoRoot, '..', 'shared', 'bench', 'fake-tm.mjs');
+  return process.env[FAKE_TM_ENV] || join(repoRoot, '..', 'shared', 'bench', 'fake-tm.mjs');
 }
 
 /** Its ready line on stdout. */
