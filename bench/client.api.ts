@@ -69,6 +69,8 @@ export interface ClientResult {
   readonly firstRequest: CpuMark | null;
   /** CPU of the process (user + system) at {@link finishedAt}, µs since process start. */
   readonly cpuAtFinishMicros: number;
+  /** Monotonic clock at {@link finishedAt}, µs (see CpuMark.monoMicros). */
+  readonly finishMonoMicros: number;
   /** User + system CPU of the client process from startedAt to finishedAt, ms. */
   readonly cpuMs: number;
   /** Highest `process.memoryUsage().rss` sampled every 50 ms during the run, bytes. */

@@ -32,6 +32,7 @@ function measuredFields(reading: MeterReading, startCpu: number, idle: ClientRes
   return {
     firstRequest: reading.firstRequest,
     cpuAtFinishMicros: reading.done.cpuMicros,
+    finishMonoMicros: reading.done.monoMicros,
     cpuMs: (reading.done.cpuMicros - startCpu) / 1000,
     peakRssSampled: reading.peakRssSampled,
     peakHeapUsed: reading.peakHeapUsed,

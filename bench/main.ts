@@ -1,5 +1,5 @@
 // `npm run bench [-- --quick] [--out <file>] [--only S1,S3] [--profile]`
-//                 [--fake-tm] [--runs N] [--floor [--floor-server fake-tm]] [--startup]
+//                 [--fake-tm] [--runs N] [--floor [--floor-server fake-tm]] [--startup] [--memory]
 //
 // Runs each scenario against the library (in a real Nest application context) and
 // against the baseline (bench/reference-client.ts, the reference Go client's
@@ -17,6 +17,7 @@ import { formatScenario, formatTable, formatTargets } from './report.js';
 import type { BenchResults, ScenarioResult } from './results.js';
 import { FULL, LIBRARY_CONCURRENCY, QUICK, SCENARIOS } from './scenarios.js';
 import { ServerProcess } from './server.control.js';
+import { measureMemory, type MemoryReport } from './memory.js';
 import { measureStartup, type StartupReport } from './startup.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -39,6 +40,7 @@ async function main(): Promise<number> {
       'fake-tm': { type: 'boolean', default: false },
       runs: { type: 'string' },
       startup: { type: 'boolean', default: false },
+      memory: { type: 'boolean', default: false },
       'node-flags': { type: 'string' },
     },
     strict: true,
@@ -56,7 +58,7 @@ async function main(): Promise<number> {
   const floorServer = values['floor-server'];
   if (floorServer !== 'emulator' && floorServer !== 'fake-tm') throw new Error(`--floor-server must be emulator or fake-tm`);
   // The extra modes run instead of the scenarios unless --only asks for some too.
-  const extraModes = [values.floor && 'floor', values['fake-tm'] && 'fake-tm', values.startup && 'startup'].filter((m): m is string => Boolean(m));
+  const extraModes = [values.floor && 'floor', values['fake-tm'] && 'fake-tm', values.startup && 'startup', values.memory && 'memory'].filter((m): m is string => Boolean(m));
   const runScenarios = extraModes.length === 0 || values.only !== undefined;
   // Partial, what-if and floor runs never overwrite the reference results.
   const tag = [
@@ -106,7 +108,14 @@ async function main(): Promise<number> {
   let floor: FloorRow[] | undefined;
   let fakeTm: FakeTmReport | undefined;
   let startup: StartupReport | undefined;
+  let memory: MemoryReport | undefined;
   try {
+    if (values.memory) {
+      const tmp = resolve(root, '.tmp');
+      mkdirSync(tmp, { recursive: true });
+      memory = await measureMemory(server, quick ? 500 : 10_000, tmp, log);
+      console.log('');
+    }
     if (values.startup) {
       startup = await measureStartup(quick ? 3 : 9, log);
       console.log('');
@@ -146,6 +155,7 @@ async function main(): Promise<number> {
     ...(floor ? { floor } : {}),
     ...(fakeTm ? { fakeTm } : {}),
     ...(startup ? { startup } : {}),
+    ...(memory ? { memory } : {}),
     runtimeMs: Math.round(performance.now() - started),
   };
   mkdirSync(dirname(out), { recursive: true });

@@ -1,3 +1,4 @@
+import type { MemoryReport } from './memory.js';
 import type { FakeTmReport } from './fake-tm.mode.js';
 import type { FloorRow } from './floor.js';
 import type { StartupReport } from './startup.js';
@@ -124,5 +125,7 @@ export interface BenchResults {
   readonly fakeTm?: FakeTmReport;
   /** `--startup`: import + module init, Nest alone vs Nest + nestjs-tenancy. */
   readonly startup?: StartupReport;
+  /** `--memory`: where a large replay's memory goes. */
+  readonly memory?: MemoryReport;
   readonly runtimeMs: number;
 }

@@ -222,7 +222,7 @@ async function replayScenario(
       keepAliveTarget(library, baseline),
     ],
     checks: [...allCompleted('library', lib, total), ...allCompleted('baseline', ref, total)],
-    profile: profileOf(ctx, spec.id),
+    profile: profileOf(ctx, spec.id, lib),
   };
 }
 
@@ -267,7 +267,7 @@ async function backlogDrain(ctx: BenchContext): Promise<ScenarioResult> {
       keepAliveTarget(library, baseline),
     ],
     checks: [...allCompleted('library', lib, total), ...allCompleted('baseline', ref, cap)],
-    profile: profileOf(ctx, 'S3'),
+    profile: profileOf(ctx, 'S3', lib),
   };
 }
 
@@ -406,7 +406,7 @@ async function poison(ctx: BenchContext): Promise<ScenarioResult> {
       { name: 'library: poison row is error', ok: (lib.stats.statusRows['error'] ?? 0) === 1, detail: JSON.stringify(lib.stats.statusRows) },
       { name: 'baseline: poison row is error', ok: (ref.stats.statusRows['error'] ?? 0) === 1, detail: JSON.stringify(ref.stats.statusRows) },
     ],
-    profile: profileOf(ctx, 'S5'),
+    profile: profileOf(ctx, 'S5', lib),
   };
 }
 
@@ -455,7 +455,7 @@ async function scale(ctx: BenchContext): Promise<ScenarioResult> {
       keepAliveTarget(library, baseline),
     ],
     checks: [...allCompleted('library', lib, total), ...allCompleted('baseline', ref, cap)],
-    profile: profileOf(ctx, 'S6'),
+    profile: profileOf(ctx, 'S6', lib),
   };
 }
 
@@ -634,9 +634,15 @@ function sawAll(client: ClientKind, seen: number, expected: number): Correctness
   return { name: `${client}: handled all ${expected} appended events`, ok: seen === expected, detail: `${seen} seen` };
 }
 
-function profileOf(ctx: BenchContext, id: string): string[] | undefined {
+/** The library run's CPU profile, cut to its window (first request → last status write) when known. */
+function profileOf(ctx: BenchContext, id: string, measured?: Measured): string[] | undefined {
   if (!ctx.profileDir) return undefined;
-  return summarizeProfile(join(ctx.profileDir, `${id}-library.cpuprofile`));
+  const first = measured?.result.firstRequest;
+  const window =
+    measured && first && measured.stats.statusRequests > 0
+      ? { fromMicros: first.monoMicros, toMicros: measured.result.finishMonoMicros, requests: measured.stats.statusRequests }
+      : undefined;
+  return summarizeProfile(join(ctx.profileDir, `${id}-library.cpuprofile`), 15, window);
 }
 
 /** A step ≥ 3 with gcd(step, n) = 1, so i × step mod n visits every slot once. */
