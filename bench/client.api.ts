@@ -1,3 +1,5 @@
+import type { CpuMark, IdleMemory } from './process.meter.js';
+
 /** Which implementation a client process runs. */
 export type ClientKind = 'library' | 'baseline';
 
@@ -7,6 +9,8 @@ export interface HandlerSpec {
   readonly delayMs: number;
   /** Handler calls for this resource name always throw. */
   readonly poisonName?: string;
+  /** Handler calls for resource names starting with this always throw (fake-tm's `poison-`). */
+  readonly poisonPrefix?: string;
   /** Report each resource name's first handler call time (latency scenario). */
   readonly recordCalls?: boolean;
   /** Report each successful handler call's time (poison scenario window). */
@@ -37,16 +41,20 @@ export interface ClientJob {
   readonly concurrency: number;
   /** What-if patches of the library (bench/experiments.ts); library runs only. */
   readonly experiments?: readonly string[];
+  /** After the window: idle this long, then sample idle RSS (0: no idle sample). */
+  readonly idleMs?: number;
 }
 
 /** What a client process measured. Times are epoch ms (sub-ms precision). */
 export interface ClientResult {
   readonly client: ClientKind;
+  /** Harness ready to start the client (library: modules imported, before the Nest context). */
   readonly startedAt: number;
   /** Replay handled (library: ready, i.e. snapshot fetched and queued). */
   readonly readyAt: number;
   /** Replay snapshot received and decoded (baseline only; library: same as readyAt). */
   readonly snapshotAt: number;
+  /** End of the measured window: the last status write has landed. */
   readonly finishedAt: number;
   /** Nest application context creation (library only; 0 for the baseline). */
   readonly bootstrapMs: number;
@@ -57,7 +65,13 @@ export interface ClientResult {
   readonly reportedErrors: number;
   readonly firstCalls: Record<string, number>;
   readonly successes: ReadonlyArray<readonly [string, number]>;
-  /** User + system CPU of the client process during the run, ms. */
+  /** The process's first outgoing HTTP request (null if it made none). */
+  readonly firstRequest: CpuMark | null;
+  /** CPU of the process (user + system) at {@link finishedAt}, µs since process start. */
+  readonly cpuAtFinishMicros: number;
+  /** Monotonic clock at {@link finishedAt}, µs (see CpuMark.monoMicros). */
+  readonly finishMonoMicros: number;
+  /** User + system CPU of the client process from startedAt to finishedAt, ms. */
   readonly cpuMs: number;
   /** Highest `process.memoryUsage().rss` sampled every 50 ms during the run, bytes. */
   readonly peakRssSampled: number;
@@ -65,4 +79,6 @@ export interface ClientResult {
   readonly peakHeapUsed: number;
   /** `process.resourceUsage().maxRSS` at the end of the run, bytes (whole process life). */
   readonly maxRss: number;
+  /** RSS after the run, idle (job.idleMs), before and after a full GC. */
+  readonly idle?: IdleMemory;
 }

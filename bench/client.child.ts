@@ -1,43 +1,14 @@
 // One client run per process: the library (in a Nest application context) or the
-// baseline, so CPU, RSS and JIT state of one run never leak into another.
+// baseline, so CPU, RSS and JIT state of one run never leak into another. The job
+// comes in the environment (child.runtime.ts), so the work starts at spawn.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { runJob } from './child.runtime.js';
 import type { ClientJob, ClientResult } from './client.api.js';
 import { preciseNow } from './clock.js';
 import { HandlerBehaviour } from './handler.behaviour.js';
-import { IpcPeer } from './ipc.js';
+import type { IpcPeer } from './ipc.js';
+import { cpuMicros, idleMemory, ProcessMeter, type MeterReading } from './process.meter.js';
 import { ReferenceClient } from './reference-client.js';
-
-const peer = IpcPeer.toParent();
-
-/** CPU and RSS of this process over one run. */
-class ProcessMeter {
-  private readonly cpuAtStart = process.cpuUsage();
-  private peak = 0;
-  private peakHeap = 0;
-  private readonly timer = setInterval(() => this.sample(), 50);
-
-  constructor() {
-    this.sample();
-  }
-
-  sample(): void {
-    const { rss, heapUsed } = process.memoryUsage();
-    if (rss > this.peak) this.peak = rss;
-    if (heapUsed > this.peakHeap) this.peakHeap = heapUsed;
-  }
-
-  stop(): { cpuMs: number; peakRssSampled: number; peakHeapUsed: number; maxRss: number } {
-    clearInterval(this.timer);
-    this.sample();
-    const cpu = process.cpuUsage(this.cpuAtStart);
-    return {
-      cpuMs: (cpu.user + cpu.system) / 1000,
-      peakRssSampled: this.peak,
-      peakHeapUsed: this.peakHeap,
-      maxRss: process.resourceUsage().maxRSS * 1024,
-    };
-  }
-}
 
 /** Rejects after the job's safety timeout; a stuck run fails loudly instead of hanging. */
 function guard<T>(job: ClientJob, work: Promise<T>): Promise<T> {
@@ -48,15 +19,38 @@ function guard<T>(job: ClientJob, work: Promise<T>): Promise<T> {
   return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
-async function runLibrary(job: ClientJob): Promise<ClientResult> {
-  // Loaded before the clock starts: module loading is process start-up, not work.
+/** Ends the window, lets the parent sample (the server's CPU) at that moment, then idles for the idle-RSS sample. */
+async function finishWindow(peer: IpcPeer, meter: ProcessMeter, job: ClientJob) {
+  const reading: MeterReading = meter.done();
+  await peer.request('done');
+  const idle = job.idleMs ? await idleMemory(job.idleMs) : undefined;
+  meter.stop();
+  return { reading, idle };
+}
+
+function measuredFields(reading: MeterReading, startCpu: number, idle: ClientResult['idle']) {
+  return {
+    firstRequest: reading.firstRequest,
+    cpuAtFinishMicros: reading.done.cpuMicros,
+    finishMonoMicros: reading.done.monoMicros,
+    cpuMs: (reading.done.cpuMicros - startCpu) / 1000,
+    peakRssSampled: reading.peakRssSampled,
+    peakHeapUsed: reading.peakHeapUsed,
+    maxRss: reading.maxRss,
+    ...(idle ? { idle } : {}),
+  };
+}
+
+async function runLibrary(job: ClientJob, peer: IpcPeer): Promise<ClientResult> {
+  const meter = new ProcessMeter();
+  // Imported inside the run so spawn → first request counts them (module loading is start-up).
   const { NestFactory } = await import('@nestjs/core');
   const { TenancyPoller } = await import('nestjs-tenancy');
   const { BenchAppModule, CountingLogger } = await import('./library.app.js');
   if (job.experiments?.length) await (await import('./experiments.js')).applyExperiments(job.experiments);
   const behaviour = new HandlerBehaviour(job.handler);
   let reportedErrors = 0;
-  const meter = new ProcessMeter();
+  const startCpu = cpuMicros();
   const startedAt = preciseNow();
   // autoStart (the default): the poller starts on application bootstrap, so the
   // measured time includes creating the Nest application context.
@@ -95,30 +89,32 @@ async function runLibrary(job: ClientJob): Promise<ClientResult> {
     })(),
   );
   let readyAt: number;
+  let window: Awaited<ReturnType<typeof finishWindow>>;
   try {
     readyAt = await finished;
+    window = await finishWindow(peer, meter, job);
   } catch (error) {
     // Close even on failure, or the poller keeps the process alive.
+    meter.stop();
     await app.close().catch(() => undefined);
     throw error;
   }
-  const finishedAt = preciseNow();
-  const measured = meter.stop();
   await app.close();
   return {
     client: 'library',
     startedAt,
     readyAt,
     snapshotAt: readyAt,
-    finishedAt,
+    finishedAt: window.reading.done.at,
     bootstrapMs,
     ...handlerFields(behaviour),
     reportedErrors,
-    ...measured,
+    ...measuredFields(window.reading, startCpu, window.idle),
   };
 }
 
-async function runBaseline(job: ClientJob): Promise<ClientResult> {
+async function runBaseline(job: ClientJob, peer: IpcPeer): Promise<ClientResult> {
+  const meter = new ProcessMeter();
   const behaviour = new HandlerBehaviour(job.handler);
   const abort = new AbortController();
   let reportedErrors = 0;
@@ -150,17 +146,18 @@ async function runBaseline(job: ClientJob): Promise<ClientResult> {
       if (stop.kind === 'handled' && behaviour.successes >= stop.count) finish();
     },
   });
-  const meter = new ProcessMeter();
+  const startCpu = cpuMicros();
   const startedAt = preciseNow();
   const running = client.run(abort.signal);
   if (stop.kind === 'duration') void sleep(stop.ms).then(finish);
+  let window: Awaited<ReturnType<typeof finishWindow>>;
   try {
     await guard(job, done);
+    window = await finishWindow(peer, meter, job);
   } finally {
+    meter.stop();
     abort.abort();
   }
-  const finishedAt = preciseNow();
-  const measured = meter.stop();
   await running;
   client.close();
   return {
@@ -168,21 +165,15 @@ async function runBaseline(job: ClientJob): Promise<ClientResult> {
     startedAt,
     readyAt,
     snapshotAt,
-    finishedAt,
+    finishedAt: window.reading.done.at,
     bootstrapMs: 0,
     ...handlerFields(behaviour),
     reportedErrors,
-    ...measured,
+    ...measuredFields(window.reading, startCpu, window.idle),
   };
 }
 
-peer.handle('run', (job: ClientJob) => (job.client === 'library' ? runLibrary(job) : runBaseline(job)));
-peer.handle('exit', () => {
-  // After the answer has been flushed; --cpu-prof writes its profile on exit.
-  setImmediate(() => process.exit(0));
-  return null;
-});
-peer.emit('started');
+runJob<ClientJob, ClientResult>((job, peer) => (job.client === 'library' ? runLibrary(job, peer) : runBaseline(job, peer)));
 
 /** What both clients report about their handlers. */
 function handlerFields(behaviour: HandlerBehaviour) {

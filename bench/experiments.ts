@@ -1,50 +1,16 @@
 /**
  * Opt-in what-if patches for the library (`--experiment a,b`), applied in the
  * library's client process only, to measure a suggested change before anyone makes
- * it in src/. They patch prototypes of dist/ modules (the same module instances
+ * it in src/. They patch prototypes of the built modules (the same module instances
  * `nestjs-tenancy` loads). Never on by default; results are labelled with them.
  *
- * - `async-status`: the processor waits for no status write at all (it already
- *             does not wait for `in_progress`; this also skips waiting for the final
- *             `completed` / DELETE / `error`). The reporter still orders them per
- *             resource and `whenIdle()` still waits for them. Wraps
- *             `StatusWriter#report(resourceType, resourceId, wanted)`.
- *
- * (Earlier experiments are now what the library does: node:http instead of axios,
- * hand-written event checks before class-validator, not waiting for `in_progress`,
- * and releasing finished queue slots at once.)
+ * None is defined today: the earlier ones are now what the library does (node:http
+ * instead of axios, hand-written event checks, events that never wait for their
+ * status writes, finished queue slots released at once). Add one here as a name in
+ * EXPERIMENTS and a case in applyExperiments.
  */
-export const EXPERIMENTS = ['async-status'] as const;
-export type Experiment = (typeof EXPERIMENTS)[number];
-
-interface WantedStatus {
-  readonly kind: 'put' | 'delete';
-  readonly status?: string;
-}
-
-type Report = (this: unknown, resourceType: string, resourceId: string, wanted: WantedStatus) => Promise<boolean>;
-
-const dist = (file: string) => new URL(`../../dist/esm/${file}`, import.meta.url).href;
+export const EXPERIMENTS: readonly string[] = [];
 
 export async function applyExperiments(names: readonly string[]): Promise<void> {
-  for (const name of names) {
-    if (!(EXPERIMENTS as readonly string[]).includes(name)) throw new Error(`unknown experiment ${name}`);
-  }
-  if (names.includes('async-status')) await patchStatusWaits();
-}
-
-async function patchStatusWaits(): Promise<void> {
-  const { StatusWriter } = (await import(dist('status.reporter.js'))) as { StatusWriter: { prototype: Record<string, unknown> } };
-  const proto = StatusWriter.prototype;
-  const original = proto['report'];
-  // Fail loudly if src/ renamed or reshaped it, rather than measuring nothing.
-  if (typeof original !== 'function' || original.length !== 3) {
-    throw new Error('experiments: StatusWriter#report(resourceType, resourceId, wanted) not found in dist/status.reporter.js');
-  }
-  const report = original as Report;
-  proto['report'] = function patchedReport(this: unknown, resourceType: string, resourceId: string, wanted: WantedStatus) {
-    // The write is queued per resource either way; only the caller stops waiting for it.
-    void report.call(this, resourceType, resourceId, wanted);
-    return Promise.resolve(true);
-  };
+  for (const name of names) throw new Error(`experiments: unknown experiment ${name}`);
 }

@@ -1,36 +1,48 @@
 // `npm run bench -- --floor`: what one status write costs on this machine with no
-// library around it: N `PUT /v1/status` through node:http, sequential and
-// concurrent. The library's TenantManagerClient is itself on node:http (its own
-// keep-alive agent, maxSockets = concurrency + 2), and this request is built the
-// way it builds one (same headers, body read to the end as one Buffer), so the
-// floor is directly comparable with S1: the gap is the library's own cost.
+// library around it, per HTTP client: N `PUT /v1/status` at a fixed concurrency.
+// "node:http as library" builds each request the way TenantManagerClient did when
+// this was written (headers object, body read to the end into one Buffer); the
+// others are the candidate transports for issue 14.
 import { Agent, type IncomingMessage, request } from 'node:http';
-import { IpcPeer } from './ipc.js';
+import { Client, Pool, type Dispatcher } from 'undici';
+import { runJob } from './child.runtime.js';
+import type { FloorJob, FloorResult } from './floor.api.js';
+import { cpuMicros } from './process.meter.js';
 
-/** Only node:http now: the library no longer uses axios, so there is no second transport to price. */
-export type FloorClient = 'node:http';
+/** Sends one status write; resolves when its (empty) answer was read to the end. */
+type Send = (i: number) => Promise<void>;
 
-export interface FloorJob {
-  readonly url: string;
-  readonly client: FloorClient;
-  readonly concurrency: number;
-  readonly requests: number;
+interface Transport {
+  readonly send: Send;
+  close(): Promise<void>;
 }
 
-export interface FloorResult {
-  readonly elapsedMs: number;
-  readonly cpuMs: number;
+const STATUS_PATH = '/v1/status';
+
+function resourceId(i: number): string {
+  return `0b0e0000-0000-4000-8000-${String(i).padStart(12, '0')}`;
 }
 
 function body(i: number): string {
-  const id = `0b0e0000-0000-4000-8000-${String(i).padStart(12, '0')}`;
-  return JSON.stringify({ controller: 'bench-floor', resourceType: 'project', resourceId: id, status: 'completed', message: '' });
+  return JSON.stringify({ controller: 'bench-floor', resourceType: 'project', resourceId: resourceId(i), status: 'completed', message: '' });
 }
 
-async function run(job: FloorJob): Promise<FloorResult> {
-  const base = new URL(job.url);
-  const agent = new Agent({ keepAlive: true, maxSockets: job.concurrency + 2 });
-  const one = (i: number) =>
+/**
+ * The body with only the resource id spliced into a pre-serialised template:
+ * what a status writer can do since every other field is constant per run.
+ */
+function templatedBody(): (i: number) => string {
+  const [head, tail] = body(0).split(resourceId(0));
+  return (i) => head + resourceId(i) + tail;
+}
+
+function failed(status: number | undefined, text: string): Error {
+  return new Error(`floor: HTTP ${status} ${text.slice(0, 200)}`);
+}
+
+function nodeHttpAsLibrary(base: URL, concurrency: number): Transport {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency + 2 });
+  const send: Send = (i) =>
     new Promise<void>((resolve, reject) => {
       const payload = body(i);
       const req = request(
@@ -40,7 +52,7 @@ async function run(job: FloorJob): Promise<FloorResult> {
           hostname: base.hostname,
           port: base.port,
           method: 'PUT',
-          path: `${base.pathname.replace(/\/+$/, '')}/v1/status`,
+          path: STATUS_PATH,
           headers: { accept: 'application/json', 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
         },
         (res: IncomingMessage) => {
@@ -49,7 +61,7 @@ async function run(job: FloorJob): Promise<FloorResult> {
           res.on('error', reject);
           res.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8');
-            if (res.statusCode !== 200) reject(new Error(`floor: HTTP ${res.statusCode} ${text.slice(0, 200)}`));
+            if (res.statusCode !== 200) reject(failed(res.statusCode, text));
             else resolve();
           });
         },
@@ -57,24 +69,118 @@ async function run(job: FloorJob): Promise<FloorResult> {
       req.on('error', reject);
       req.end(payload);
     });
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: job.concurrency }, async () => {
-      while (next < job.requests) await one(next++);
-    }),
-  );
-  const elapsedMs = performance.now() - started;
-  const used = process.cpuUsage(cpu);
-  agent.destroy();
-  return { elapsedMs, cpuMs: (used.user + used.system) / 1000 };
+  return { send, close: async () => agent.destroy() };
 }
 
-const peer = IpcPeer.toParent();
-peer.handle('run', (job: FloorJob) => run(job));
-peer.handle('exit', () => {
-  setImmediate(() => process.exit(0));
-  return null;
-});
-peer.emit('started');
+/**
+ * node:http with everything constant prepared once: the request options and
+ * headers object (content-length too: the body's length is constant), the body
+ * from a template, and an empty answer drained with resume() instead of collected.
+ */
+function nodeHttpTuned(base: URL, concurrency: number): Transport {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency + 2, scheduling: 'lifo' });
+  const bodyOf = templatedBody();
+  const length = String(Buffer.byteLength(bodyOf(0)));
+  const options = {
+    agent,
+    hostname: base.hostname,
+    port: base.port,
+    method: 'PUT',
+    path: STATUS_PATH,
+    // One headers object for every request (node:http 20 answers a flat raw-header array with a malformed request).
+    headers: { accept: 'application/json', 'content-type': 'application/json', 'content-length': length },
+  };
+  const send: Send = (i) =>
+    new Promise<void>((resolve, reject) => {
+      const req = request(options, (res: IncomingMessage) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          reject(failed(res.statusCode, ''));
+          return;
+        }
+        res.on('end', resolve);
+        res.resume();
+      });
+      req.on('error', reject);
+      req.end(bodyOf(i));
+    });
+  return { send, close: async () => agent.destroy() };
+}
+
+const UNDICI_HEADERS = ['accept', 'application/json', 'content-type', 'application/json'];
+
+function undiciRequest(dispatcher: Dispatcher & { close(): Promise<void> }): Transport {
+  const bodyOf = templatedBody();
+  const send: Send = async (i) => {
+    const res = await dispatcher.request({ path: STATUS_PATH, method: 'PUT', headers: UNDICI_HEADERS, body: bodyOf(i) });
+    if (res.statusCode !== 200) throw failed(res.statusCode, await res.body.text());
+    await res.body.dump();
+  };
+  return { send, close: () => dispatcher.close() };
+}
+
+/** undici's lowest-level API: a handler object per request, no body stream. */
+function undiciDispatch(pool: Pool): Transport {
+  const bodyOf = templatedBody();
+  const send: Send = (i) =>
+    new Promise<void>((resolve, reject) => {
+      let status = 0;
+      pool.dispatch(
+        { path: STATUS_PATH, method: 'PUT', headers: UNDICI_HEADERS, body: bodyOf(i) },
+        {
+          onConnect: () => undefined,
+          onHeaders: (statusCode: number) => {
+            status = statusCode;
+            return true;
+          },
+          onData: () => true,
+          onComplete: () => (status === 200 ? resolve() : reject(failed(status, ''))),
+          onError: reject,
+        } as unknown as Dispatcher.DispatchHandler,
+      );
+    });
+  return { send, close: () => pool.close() };
+}
+
+function transport(job: FloorJob): Transport {
+  const base = new URL(job.url);
+  const origin = base.origin;
+  switch (job.client) {
+    case 'node:http as library':
+      return nodeHttpAsLibrary(base, job.concurrency);
+    case 'node:http tuned':
+      return nodeHttpTuned(base, job.concurrency);
+    case 'undici Pool request':
+      return undiciRequest(new Pool(origin, { connections: job.concurrency, pipelining: 1 }));
+    case 'undici Pool dispatch':
+      return undiciDispatch(new Pool(origin, { connections: job.concurrency, pipelining: 1 }));
+    case 'undici Pool pipelining 4':
+      return undiciRequest(new Pool(origin, { connections: Math.max(1, Math.ceil(job.concurrency / 4)), pipelining: 4 }));
+    case 'undici Client pipelining 8':
+      return undiciRequest(new Client(origin, { pipelining: job.concurrency }));
+  }
+}
+
+async function run(job: FloorJob): Promise<FloorResult> {
+  const { send, close } = transport(job);
+  // Warm-up outside the measurement: connections, JIT.
+  const warm = Math.min(500, Math.floor(job.requests / 10));
+  let next = 0;
+  const drive = async (until: number) => {
+    await Promise.all(
+      Array.from({ length: job.concurrency }, async () => {
+        while (next < until) await send(next++);
+      }),
+    );
+  };
+  await drive(warm);
+  const cpu = cpuMicros();
+  const started = performance.now();
+  await drive(warm + job.requests);
+  const elapsedMs = performance.now() - started;
+  const cpuMs = (cpuMicros() - cpu) / 1000;
+  await close();
+  return { elapsedMs, cpuMs };
+}
+
+runJob<FloorJob, FloorResult>((job) => run(job));

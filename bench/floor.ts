@@ -1,59 +1,117 @@
 import { runInChild } from './client.control.js';
-import type { FloorClient, FloorJob, FloorResult } from './floor.child.js';
+import { FakeTmProcess } from './fake-tm.process.js';
+import { FLOOR_CLIENTS, type FloorClient, type FloorJob, type FloorResult } from './floor.api.js';
 import type { ServerProcess } from './server.control.js';
-import { count, ms } from './stats.js';
+import { count, ms, round } from './stats.js';
 
 export interface FloorRow {
   readonly client: FloorClient;
   readonly concurrency: number;
   readonly requests: number;
+  /** Medians over the rounds. */
   readonly elapsedMs: number;
   readonly requestsPerSecond: number;
   readonly clientCpuMicrosPerRequest: number;
-  readonly serverCpuMicrosPerRequest: number;
+  readonly serverCpuMicrosPerRequest: number | null;
+  /** Every round's client CPU µs per request, in run order. */
+  readonly clientCpuMicrosPerRequestRounds: readonly number[];
+}
+
+/** Where the floor's requests go: the bench's emulator process, or fake-tm.mjs. */
+export interface FloorServer {
+  readonly label: string;
+  /** A fresh server; answers its base URL. */
+  reset(): Promise<string>;
+  /** Server CPU so far, µs (null: unknown). */
+  cpuMicros(): Promise<number | null>;
+  close(): Promise<void>;
+}
+
+export function emulatorFloorServer(server: ServerProcess): FloorServer {
+  return {
+    label: 'FakeTenantManager (nestjs-tenancy/testing) in the bench server process',
+    reset: async () => (await server.call('reset', { slots: ['library'] }))['library'],
+    cpuMicros: async () => (await server.call('cpu')).cpuMicros,
+    close: async () => undefined,
+  };
+}
+
+export function fakeTmFloorServer(script: string): FloorServer {
+  let current: FakeTmProcess | undefined;
+  return {
+    label: `${script} (its CPU from /proc, 10 ms resolution)`,
+    reset: async () => {
+      await current?.stop();
+      current = await FakeTmProcess.start(script, []);
+      return current.url;
+    },
+    cpuMicros: async () => current?.cpuMicros() ?? null,
+    close: async () => current?.stop(),
+  };
 }
 
 const CONFIGS: ReadonlyArray<readonly [FloorClient, number]> = [
-  ['node:http', 1],
-  ['node:http', 8],
+  ['node:http as library', 1],
+  ...FLOOR_CLIENTS.map((client) => [client, 8] as const),
 ];
 
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+};
+
 /**
- * The transport floor: `requests` status writes per configuration against the same
- * emulator, no library. If concurrency 8 is no faster than 1 here, no client can
- * win S1 on this machine by concurrency alone. The library sends its requests
- * through node:http the same way, so S1's per-request cost minus this floor is
- * what the library itself adds.
+ * The transport floor: `requests` status writes per HTTP client configuration,
+ * no library, `rounds` times interleaved (medians reported). Client CPU per
+ * request is the number to compare with S1's "client CPU / status write": S1's
+ * figure minus the floor of the transport the library uses is what the library
+ * itself adds.
  */
-export async function measureFloor(server: ServerProcess, requests: number, log: (line: string) => void): Promise<FloorRow[]> {
-  const rows: FloorRow[] = [];
-  for (const [client, concurrency] of CONFIGS) {
-    const urls = await server.call('reset', { slots: ['library'] });
-    const before = await server.call('cpu');
-    const result = await runInChild<FloorJob, FloorResult>('./floor.child.js', 'floor', {
-      url: urls['library'],
-      client,
-      concurrency,
-      requests,
-    });
-    const after = await server.call('cpu');
-    rows.push({
-      client,
-      concurrency,
-      requests,
-      elapsedMs: Math.round(result.elapsedMs),
-      requestsPerSecond: Math.round((requests / result.elapsedMs) * 1000),
-      clientCpuMicrosPerRequest: Math.round((result.cpuMs * 1000) / requests),
-      serverCpuMicrosPerRequest: Math.round((after.cpuMicros - before.cpuMicros) / requests),
-    });
+export async function measureFloor(server: FloorServer, requests: number, rounds: number, log: (line: string) => void): Promise<FloorRow[]> {
+  const samples = new Map<string, Array<{ elapsedMs: number; clientCpu: number; serverCpu: number | null }>>();
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const [client, concurrency] of CONFIGS) {
+        const url = await server.reset();
+        const before = await server.cpuMicros();
+        const result = await runInChild<FloorJob, FloorResult>('./floor.child.js', 'floor', { url, client, concurrency, requests });
+        const after = await server.cpuMicros();
+        const key = `${client}|${concurrency}`;
+        const list = samples.get(key) ?? [];
+        list.push({
+          elapsedMs: result.elapsedMs,
+          clientCpu: (result.cpuMs * 1000) / requests,
+          serverCpu: before === null || after === null ? null : (after - before) / requests,
+        });
+        samples.set(key, list);
+      }
+    }
+  } finally {
+    await server.close();
   }
-  log(`Transport floor: ${count(requests)} × PUT /v1/status, no library (same emulator process)`);
-  log('  node:http built as TenantManagerClient builds each request (the library uses node:http directly), so directly comparable with S1');
-  log('  client       concurrency   elapsed      req/s     client CPU/req   server CPU/req');
+  const rows = CONFIGS.map(([client, concurrency]): FloorRow => {
+    const list = samples.get(`${client}|${concurrency}`)!;
+    const elapsedMs = median(list.map((s) => s.elapsedMs));
+    const serverCpus = list.map((s) => s.serverCpu).filter((v): v is number => v !== null);
+    return {
+      client,
+      concurrency,
+      requests,
+      elapsedMs: Math.round(elapsedMs),
+      requestsPerSecond: Math.round((requests / elapsedMs) * 1000),
+      clientCpuMicrosPerRequest: round(median(list.map((s) => s.clientCpu)), 0),
+      serverCpuMicrosPerRequest: serverCpus.length === 0 ? null : round(median(serverCpus), 0),
+      clientCpuMicrosPerRequestRounds: list.map((s) => round(s.clientCpu, 0)),
+    };
+  });
+  log(`Transport floor: ${count(requests)} × PUT /v1/status per run, no library, ${rounds} round(s) interleaved, medians`);
+  log(`  server: ${server.label}`);
+  log('  client                       conc.  elapsed     req/s    client CPU/req  server CPU/req  (client µs per round)');
   for (const row of rows) {
     log(
-      `  ${row.client.padEnd(12)} ${String(row.concurrency).padEnd(13)} ${ms(row.elapsedMs).padEnd(12)} ${count(row.requestsPerSecond).padEnd(9)} ` +
-        `${`${row.clientCpuMicrosPerRequest} µs`.padEnd(16)} ${row.serverCpuMicrosPerRequest} µs`,
+      `  ${row.client.padEnd(28)} ${String(row.concurrency).padEnd(6)} ${ms(row.elapsedMs).padEnd(11)} ${count(row.requestsPerSecond).padEnd(8)} ` +
+        `${`${row.clientCpuMicrosPerRequest} µs`.padEnd(15)} ${(row.serverCpuMicrosPerRequest === null ? 'n/a' : `${row.serverCpuMicrosPerRequest} µs`).padEnd(15)} ` +
+        `(${row.clientCpuMicrosPerRequestRounds.join(', ')})`,
     );
   }
   return rows;

@@ -27,7 +27,7 @@ export class HandlerBehaviour {
     const name = event.resourceName;
     if (this.spec.recordCalls && this.firstCalls[name] === undefined) this.firstCalls[name] = preciseNow();
     if (this.spec.delayMs > 0) await sleep(this.spec.delayMs);
-    if (name === this.spec.poisonName) {
+    if (name === this.spec.poisonName || (this.spec.poisonPrefix !== undefined && name.startsWith(this.spec.poisonPrefix))) {
       this.failures += 1;
       throw new Error(`poison resource ${name} always fails`);
     }

@@ -1,19 +1,24 @@
 // `npm run bench [-- --quick] [--out <file>] [--only S1,S3] [--profile]`
+//                 [--fake-tm] [--runs N] [--floor [--floor-server fake-tm]] [--startup] [--memory]
 //
 // Runs each scenario against the library (in a real Nest application context) and
 // against the baseline (bench/reference-client.ts, the reference Go client's
 // algorithm), each client in its own process, the Tenant Manager emulator in a third.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { EXPERIMENTS } from './experiments.js';
-import { type FloorRow, measureFloor } from './floor.js';
+import { runFakeTmMode, type FakeTmReport } from './fake-tm.mode.js';
+import { fakeTmPath } from './fake-tm.process.js';
+import { emulatorFloorServer, fakeTmFloorServer, type FloorRow, measureFloor } from './floor.js';
 import { formatScenario, formatTable, formatTargets } from './report.js';
 import type { BenchResults, ScenarioResult } from './results.js';
 import { FULL, LIBRARY_CONCURRENCY, QUICK, SCENARIOS } from './scenarios.js';
 import { ServerProcess } from './server.control.js';
+import { measureMemory, type MemoryReport } from './memory.js';
+import { measureStartup, type StartupReport } from './startup.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -31,6 +36,11 @@ async function main(): Promise<number> {
       experiment: { type: 'string' },
       concurrency: { type: 'string' },
       floor: { type: 'boolean', default: false },
+      'floor-server': { type: 'string', default: 'emulator' },
+      'fake-tm': { type: 'boolean', default: false },
+      runs: { type: 'string' },
+      startup: { type: 'boolean', default: false },
+      memory: { type: 'boolean', default: false },
       'node-flags': { type: 'string' },
     },
     strict: true,
@@ -43,13 +53,20 @@ async function main(): Promise<number> {
   for (const id of only) if (!SCENARIOS[id]) throw new Error(`unknown scenario ${id} (have ${Object.keys(SCENARIOS).join(', ')})`);
   const concurrency = values.concurrency === undefined ? LIBRARY_CONCURRENCY : Number(values.concurrency);
   if (!(Number.isInteger(concurrency) && concurrency > 0)) throw new Error(`--concurrency must be a positive integer`);
+  const runs = values.runs === undefined ? (quick ? 1 : 3) : Number(values.runs);
+  if (!(Number.isInteger(runs) && runs > 0)) throw new Error(`--runs must be a positive integer`);
+  const floorServer = values['floor-server'];
+  if (floorServer !== 'emulator' && floorServer !== 'fake-tm') throw new Error(`--floor-server must be emulator or fake-tm`);
+  // The extra modes run instead of the scenarios unless --only asks for some too.
+  const extraModes = [values.floor && 'floor', values['fake-tm'] && 'fake-tm', values.startup && 'startup', values.memory && 'memory'].filter((m): m is string => Boolean(m));
+  const runScenarios = extraModes.length === 0 || values.only !== undefined;
   // Partial, what-if and floor runs never overwrite the reference results.
   const tag = [
     ...(values.only ? [only.join('-')] : []),
     ...experiments,
     ...(concurrency === LIBRARY_CONCURRENCY ? [] : [`c${concurrency}`]),
     ...(values['node-flags'] ? ['node-flags'] : []),
-    ...(values.floor ? ['floor'] : []),
+    ...extraModes,
   ].join('+');
   const defaultOut =
     tag !== ''
@@ -85,16 +102,37 @@ async function main(): Promise<number> {
   if (experiments.length > 0) console.log(`EXPERIMENT: library patched with ${experiments.join(', ')} (bench/experiments.ts), not the library as built`);
   console.log('');
 
+  const log = (text: string) => console.log(text);
   const server = await ServerProcess.start();
   const scenarios: ScenarioResult[] = [];
   let floor: FloorRow[] | undefined;
+  let fakeTm: FakeTmReport | undefined;
+  let startup: StartupReport | undefined;
+  let memory: MemoryReport | undefined;
   try {
-    if (values.floor) {
-      floor = await measureFloor(server, quick ? 2_000 : 20_000, (text) => console.log(text));
+    if (values.memory) {
+      const tmp = resolve(root, '.tmp');
+      mkdirSync(tmp, { recursive: true });
+      memory = await measureMemory(server, quick ? 500 : 10_000, tmp, log);
       console.log('');
     }
-    const ctx = { server, sizes: quick ? QUICK : FULL, profileDir, experiments, concurrency, nodeFlags, log: (text: string) => console.log(text) };
-    for (const id of values.floor && values.only === undefined ? [] : only) {
+    if (values.startup) {
+      startup = await measureStartup(quick ? 3 : 9, log);
+      console.log('');
+    }
+    if (values.floor) {
+      const target =
+        floorServer === 'fake-tm' && existsSync(fakeTmPath(root)) ? fakeTmFloorServer(fakeTmPath(root)) : emulatorFloorServer(server);
+      if (floorServer === 'fake-tm' && !existsSync(fakeTmPath(root))) log(`${fakeTmPath(root)} not found: floor runs against the emulator`);
+      floor = await measureFloor(target, quick ? 2_000 : 20_000, quick ? 1 : 3, log);
+      console.log('');
+    }
+    if (values['fake-tm']) {
+      fakeTm = await runFakeTmMode(root, quick, runs, log);
+      console.log('');
+    }
+    const ctx = { server, sizes: quick ? QUICK : FULL, profileDir, experiments, concurrency, nodeFlags, log };
+    for (const id of runScenarios ? only : []) {
       const result = await SCENARIOS[id](ctx);
       scenarios.push(result);
       console.log(formatScenario(result).join('\n'));
@@ -115,6 +153,9 @@ async function main(): Promise<number> {
     libraryNodeFlags: nodeFlags,
     scenarios,
     ...(floor ? { floor } : {}),
+    ...(fakeTm ? { fakeTm } : {}),
+    ...(startup ? { startup } : {}),
+    ...(memory ? { memory } : {}),
     runtimeMs: Math.round(performance.now() - started),
   };
   mkdirSync(dirname(out), { recursive: true });

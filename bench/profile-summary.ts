@@ -9,6 +9,16 @@ interface CpuProfile {
   }>;
   readonly samples: readonly number[];
   readonly timeDeltas: readonly number[];
+  readonly startTime: number;
+}
+
+/** Which part of a profile to summarise, and what to divide it by. */
+export interface ProfileWindow {
+  /** Monotonic µs (process.hrtime), the clock of the profile's timestamps. */
+  readonly fromMicros: number;
+  readonly toMicros: number;
+  /** Status writes in the window: costs are also printed per write. */
+  readonly requests: number;
 }
 
 /** Which package or subsystem a frame belongs to, from its script URL. */
@@ -17,7 +27,7 @@ function areaOf(functionName: string, url: string): string {
   const modules = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
   if (modules) return modules[1];
   if (url.includes('/.tmp/bench/')) return 'bench harness';
-  if (/\/dist\/(esm|cjs)\//.test(url)) return 'nestjs-tenancy (dist)';
+  if (url.includes('/dist/')) return 'nestjs-tenancy (dist)';
   if (url.startsWith('node:')) {
     const path = url.slice('node:'.length).replace(/^internal\//, '');
     const top = path.split('/')[0].replace(/^_/, '');
@@ -39,7 +49,7 @@ function frameName(functionName: string, url: string, line: number): string {
  * Top self-time areas and frames, and the top inclusive frames of the library and
  * its dependencies, as printable lines. Undefined-safe: a missing file yields a note.
  */
-export function summarizeProfile(path: string, top = 15): string[] {
+export function summarizeProfile(path: string, top = 15, window?: ProfileWindow): string[] {
   let profile: CpuProfile;
   try {
     profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
@@ -55,8 +65,12 @@ export function summarizeProfile(path: string, top = 15): string[] {
   const totalByFrame = new Map<string, number>();
   let total = 0;
   let idle = 0;
+  let at = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
     const micros = profile.timeDeltas[i] ?? 0;
+    at += micros;
+    // Only the measured window (first request → last status write), when given.
+    if (window && (at < window.fromMicros || at > window.toMicros)) continue;
     const leaf = byId.get(profile.samples[i]);
     if (!leaf) continue;
     total += micros;
@@ -77,9 +91,11 @@ export function summarizeProfile(path: string, top = 15): string[] {
     }
   }
   const busy = total - idle;
-  const pct = (micros: number) => `${((micros / busy) * 100).toFixed(1).padStart(5)}%`;
+  const perRequest = (micros: number) => (window ? ` ${(micros / window.requests).toFixed(1).padStart(6)} µs/write` : '');
+  const pct = (micros: number) => `${((micros / busy) * 100).toFixed(1).padStart(5)}%${perRequest(micros)}`;
   const sorted = (map: Map<string, number>) => [...map.entries()].filter(([key]) => key !== '(idle)').sort((a, b) => b[1] - a[1]);
-  const lines = [`profile ${path}: ${(busy / 1000).toFixed(0)} ms busy of ${(total / 1000).toFixed(0)} ms (percentages of busy time)`];
+  const scope = window ? `window 1st request → last status write, ${window.requests} status writes, ${(busy / window.requests).toFixed(1)} µs busy per write; ` : '';
+  const lines = [`profile ${path}: ${scope}${(busy / 1000).toFixed(0)} ms busy of ${(total / 1000).toFixed(0)} ms sampled (percentages of busy time)`];
   lines.push('self time by area:');
   for (const [area, micros] of sorted(selfByArea).slice(0, 12)) lines.push(`  ${pct(micros)}  ${area}`);
   lines.push('top self frames:');

@@ -3,7 +3,7 @@ import { count, ms, ratio } from './stats.js';
 
 type Row = readonly [string, string, string, string, string];
 
-const WIDTHS = [4, 34, 22, 30, 16] as const;
+const WIDTHS = [4, 38, 24, 28, 16] as const;
 
 function line(row: Row): string {
   return row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(WIDTHS[i]))).join(' ').trimEnd();
@@ -19,6 +19,22 @@ function headlineRatio(result: ScenarioResult): string {
   if (headline.unit === 'count') return `${ratio(headline.ratio)} more`;
   return headline.ratio >= 1 ? `${ratio(headline.ratio)} faster` : `${ratio(1 / headline.ratio)} slower`;
 }
+
+/** Lower-is-better figure, library relative to baseline: "0.52× baseline". */
+function relative(library: number | null | undefined, baseline: number | null | undefined): string {
+  if (library === null || library === undefined || baseline === null || baseline === undefined || baseline === 0) return '';
+  return `${ratio(library / baseline)} baseline`;
+}
+
+/** Time where shorter wins: "1.20× faster" / "1.3× slower". */
+function speed(library: number | null, baseline: number | null): string {
+  if (library === null || baseline === null || library <= 0) return '';
+  const value = baseline / library;
+  return value >= 1 ? `${ratio(value)} faster` : `${ratio(1 / value)} slower`;
+}
+
+const maybeMs = (value: number | null) => (value === null ? 'n/a' : ms(value));
+const micros = (value: number | null) => (value === null ? 'n/a' : `${count(value)} µs`);
 
 /** The rows of one scenario in the results table. */
 function scenarioRows(result: ScenarioResult): Row[] {
@@ -37,10 +53,31 @@ function scenarioRows(result: ScenarioResult): Row[] {
     if (ref.estimatedMs !== undefined) {
       rows.push(['', '  measured (capped run)', '', `${ms(ref.elapsedMs)} / ${count(ref.handledEvents)} ev`, '']);
     }
+    rows.push(['', '1st request → last status write', maybeMs(lib.windowMs), maybeMs(ref.windowMs), speed(lib.windowMs, ref.windowMs)]);
     rows.push(['', 'events / s', count(lib.eventsPerSecond), count(ref.eventsPerSecond), '']);
-    rows.push(['', 'start → snapshot decoded', ms(lib.snapshotMs), ms(ref.snapshotMs), '']);
+    rows.push(['', 'spawn → snapshot decoded', ms(lib.snapshotMs), ms(ref.snapshotMs), '']);
   }
-  rows.push(['', 'HTTP requests / handler call', lib.requestsPerCall.toFixed(2), ref.requestsPerCall.toFixed(2), '']);
+  rows.push(['', 'start-up: spawn → 1st request', maybeMs(lib.startupMs), maybeMs(ref.startupMs), relative(lib.startupMs, ref.startupMs)]);
+  // Per status write only where the window is busy work (not a latency or poison window).
+  if (headline.unit === 'ms' && !lib.latencyMs) rows.push([
+    '',
+    'client CPU / status write (window)',
+    micros(lib.clientCpuMicrosPerStatus),
+    micros(ref.clientCpuMicrosPerStatus),
+    relative(lib.clientCpuMicrosPerStatus, ref.clientCpuMicrosPerStatus),
+  ]);
+  rows.push(['', 'client CPU in window (whole run)', `${maybeMs(lib.clientCpuWindowMs)} (${ms(lib.clientCpuMs)})`, `${maybeMs(ref.clientCpuWindowMs)} (${ms(ref.clientCpuMs)})`, '']);
+  if (lib.serverCpuWindowMs !== null || ref.serverCpuWindowMs !== null) {
+    rows.push(['', 'server CPU in window', maybeMs(lib.serverCpuWindowMs), maybeMs(ref.serverCpuWindowMs), '']);
+    rows.push([
+      '',
+      'wall ÷ server CPU (window)',
+      lib.wallPerServerCpu === null ? 'n/a' : lib.wallPerServerCpu.toFixed(2),
+      ref.wallPerServerCpu === null ? 'n/a' : ref.wallPerServerCpu.toFixed(2),
+      '',
+    ]);
+  }
+  rows.push(['', 'HTTP requests / event (status)', `${lib.requestsPerEvent.toFixed(2)} (${count(lib.statusRequests)})`, `${ref.requestsPerEvent.toFixed(2)} (${count(ref.statusRequests)})`, '']);
   rows.push([
     '',
     'TCP connections (bound)',
@@ -49,8 +86,11 @@ function scenarioRows(result: ScenarioResult): Row[] {
     '',
   ]);
   rows.push(['', 'server process CPU', `${lib.serverCpuPct}%`, `${ref.serverCpuPct}%`, '']);
-  rows.push(['', 'client process CPU', ms(lib.clientCpuMs), ms(ref.clientCpuMs), '']);
-  rows.push(['', 'client peak RSS (heap used)', `${lib.peakRssMB} MB (${lib.peakHeapMB})`, `${ref.peakRssMB} MB (${ref.peakHeapMB})`, '']);
+  rows.push(['', 'client peak RSS (heap used), MiB', `${lib.peakRssMB} (${lib.peakHeapMB})`, `${ref.peakRssMB} (${ref.peakHeapMB})`, relative(lib.peakRssMB, ref.peakRssMB)]);
+  if (lib.idleRssMB !== undefined || ref.idleRssMB !== undefined) {
+    const idle = (run: typeof lib) => (run.idleRssMB === undefined ? 'n/a' : `${run.idleRssMB} / ${run.idleRssAfterGcMB}`);
+    rows.push(['', `idle RSS +${((lib.idleMs ?? ref.idleMs ?? 0) / 1000).toFixed(1)} s / after GC, MiB`, idle(lib), idle(ref), relative(lib.idleRssMB, ref.idleRssMB)]);
+  }
   return rows;
 }
 

@@ -1,9 +1,17 @@
+import type { MemoryReport } from './memory.js';
+import type { FakeTmReport } from './fake-tm.mode.js';
+import type { FloorRow } from './floor.js';
+import type { StartupReport } from './startup.js';
 import type { LatencySummary } from './stats.js';
 
 /** What one client column measured in one scenario. */
 export interface RunMetrics {
-  /** Start (before the Nest context / the baseline's first request) → done. */
+  /** Client process spawned → its last status write arrived at the server. */
   readonly elapsedMs: number;
+  /** Spawn → the client's first outgoing HTTP request (process + framework start-up). */
+  readonly startupMs: number | null;
+  /** First request → last status write, both as the server saw them (server clock). */
+  readonly windowMs: number | null;
   /** When the run was capped: the linear extrapolation to the full size, and how. */
   readonly estimatedMs?: number;
   readonly estimate?: string;
@@ -15,17 +23,32 @@ export interface RunMetrics {
   /** HTTP requests the server answered for this client, and per handler call. */
   readonly requests: number;
   readonly requestsPerCall: number;
+  /** HTTP requests per handled event (issue 14: 2.00 in default mode), and status writes. */
+  readonly requestsPerEvent: number;
+  readonly statusRequests: number;
   /** TCP connections the server accepted from this client, and the keep-alive bound. */
   readonly connections: number;
   readonly connectionLimit: number;
   /** Server process CPU over the run's wall time (shared when clients ran in parallel). */
   readonly serverCpuPct: number;
+  /** Client CPU from its harness start (after imports) to the end of the window. */
   readonly clientCpuMs: number;
+  /** Client CPU over the window (first request → last status write landed), and per status write, µs. */
+  readonly clientCpuWindowMs: number | null;
+  readonly clientCpuMicrosPerStatus: number | null;
+  /** Server process CPU over the same window (single-client runs), and window ÷ that. */
+  readonly serverCpuWindowMs: number | null;
+  readonly wallPerServerCpu: number | null;
+  /** RSS after idling idleMs after the replay, and after a forced full GC (S1, S6). */
+  readonly idleRssMB?: number;
+  readonly idleRssAfterGcMB?: number;
+  readonly idleHeapAfterGcMB?: number;
+  readonly idleMs?: number;
   /** Peak RSS of the client process (max of kernel maxRSS and 50 ms samples). */
   readonly peakRssMB: number;
   /** Peak V8 heapUsed of the client process (50 ms samples). */
   readonly peakHeapMB: number;
-  /** Start → replay snapshot fetched and decoded (library: and queued). */
+  /** Spawn → replay snapshot fetched and decoded (library: and queued). */
   readonly snapshotMs: number;
   /** Nest application context creation, included in elapsedMs (library only). */
   readonly bootstrapMs: number;
@@ -96,15 +119,13 @@ export interface BenchResults {
   /** Extra node flags the library processes ran with (`--node-flags`; empty: none). */
   readonly libraryNodeFlags: readonly string[];
   readonly scenarios: readonly ScenarioResult[];
-  /** `--floor`: status-write cost with no library (node:http as the library sends it, concurrency 1 and 8). */
-  readonly floor?: ReadonlyArray<{
-    readonly client: string;
-    readonly concurrency: number;
-    readonly requests: number;
-    readonly elapsedMs: number;
-    readonly requestsPerSecond: number;
-    readonly clientCpuMicrosPerRequest: number;
-    readonly serverCpuMicrosPerRequest: number;
-  }>;
+  /** `--floor`: status-write cost per HTTP client, no library. */
+  readonly floor?: readonly FloorRow[];
+  /** `--fake-tm`: the library against ../shared/bench/fake-tm.mjs. */
+  readonly fakeTm?: FakeTmReport;
+  /** `--startup`: import + module init, Nest alone vs Nest + nestjs-tenancy. */
+  readonly startup?: StartupReport;
+  /** `--memory`: where a large replay's memory goes. */
+  readonly memory?: MemoryReport;
   readonly runtimeMs: number;
 }

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { BusyLoad } from './busy-load.js';
 import type { ClientJob, ClientKind, ClientResult, HandlerSpec, StopRule } from './client.api.js';
-import { runClient } from './client.control.js';
+import { runClient, type Spawned } from './client.control.js';
 import { summarizeProfile } from './profile-summary.js';
 import type { CorrectnessCheck, RunMetrics, ScenarioResult, TargetCheck } from './results.js';
 import type { ArrangeOp, ServerStats, Slot } from './server.api.js';
@@ -24,6 +25,8 @@ export interface Sizes {
   readonly s4: { events: number; spacingMs: number; pollInterval: number };
   readonly s5: { events: number; orgs: number; windowMs: number; pollInterval: number };
   readonly s6: { orgs: number; projects: number; baselineCap: number };
+  /** How long a client idles after its replay before the idle-RSS sample (S1, S6). */
+  readonly idleMs: number;
   readonly timeoutMs: number;
 }
 
@@ -36,6 +39,7 @@ export const FULL: Sizes = {
   s4: { events: 20, spacingMs: 1_300, pollInterval: 1_000 },
   s5: { events: 200, orgs: 20, windowMs: 10_000, pollInterval: 1_000 },
   s6: { orgs: 10_000, projects: 9, baselineCap: 10_000 },
+  idleMs: 3_000,
   timeoutMs: 300_000,
 };
 
@@ -47,6 +51,7 @@ export const QUICK: Sizes = {
   s4: { events: 5, spacingMs: 1_300, pollInterval: 1_000 },
   s5: { events: 50, orgs: 5, windowMs: 3_000, pollInterval: 1_000 },
   s6: { orgs: 500, projects: 9, baselineCap: 1_000 },
+  idleMs: 300,
   timeoutMs: 60_000,
 };
 
@@ -65,10 +70,12 @@ export interface BenchContext {
 }
 
 interface Measured {
-  readonly result: ClientResult;
+  readonly result: Spawned<ClientResult>;
   readonly stats: ServerStats;
   readonly serverCpuPct: number;
   readonly concurrency: number;
+  /** Server process CPU when the client's window ended (single-client runs only: else shared). */
+  readonly serverCpuAtDoneMicros: number | null;
 }
 
 interface Planned {
@@ -81,6 +88,7 @@ export type Scenario = (ctx: BenchContext) => Promise<ScenarioResult>;
 
 export const SCENARIOS: Readonly<Record<string, Scenario>> = {
   S1: replayNoop,
+  S1L: replayNoopLoaded,
   S1R: replayWithLatency,
   S2: replaySlowHandler,
   S3: backlogDrain,
@@ -100,6 +108,24 @@ async function replayNoop(ctx: BenchContext): Promise<ScenarioResult> {
     projects,
     handler: { delayMs: 0 },
     minSpeedup: 3,
+    issue14: true,
+    idle: true,
+  });
+}
+
+async function replayNoopLoaded(ctx: BenchContext): Promise<ScenarioResult> {
+  const { orgs, projects } = ctx.sizes.s1;
+  return replayScenario(ctx, {
+    id: 'S1L',
+    title: `replay, no-op handler, while another process keeps one core busy`,
+    orgs,
+    projects,
+    handler: { delayMs: 0 },
+    loaded: true,
+    issue14: true,
+    note:
+      'S1 with a busy-loop process (started before the client is spawned, killed when its window ends) taking one of the cores: ' +
+      'client and server share what is left, as they do when other work runs on the machine.',
   });
 }
 
@@ -147,15 +173,27 @@ async function replayScenario(
     /** Server-side delay per response. */
     latencyMs?: number;
     note?: string;
+    /** Run every client while a busy loop keeps one core busy. */
+    loaded?: boolean;
+    /** Judge by issue 14's S1 targets (client CPU per status request, wall ÷ server CPU, RSS). */
+    issue14?: boolean;
+    /** Sample idle RSS after the replay. */
+    idle?: boolean;
   },
 ): Promise<ScenarioResult> {
   const total = spec.orgs * (1 + spec.projects);
   await ctx.server.call('reset', { slots: BOTH });
   await ctx.server.call('seed', { slots: BOTH, orgs: spec.orgs, projectsPerOrg: spec.projects, prefix: spec.id.toLowerCase() });
   if (spec.latencyMs) await ctx.server.call('delay', { slots: BOTH, ms: spec.latencyMs });
-  const base = { pollInterval: 5_000, pollLimit: 100, handler: spec.handler, stop: { kind: 'replay' } as const };
-  const lib = await measureOne(ctx, spec.id, 'library', base);
-  const ref = await measureOne(ctx, spec.id, 'baseline', base);
+  const base = {
+    pollInterval: 5_000,
+    pollLimit: 100,
+    handler: spec.handler,
+    stop: { kind: 'replay' } as const,
+    idleMs: spec.idle ? ctx.sizes.idleMs : 0,
+  };
+  const lib = await measureOne(ctx, spec.id, 'library', base, spec.loaded);
+  const ref = await measureOne(ctx, spec.id, 'baseline', base, spec.loaded);
   const library = metrics(lib, total);
   const baseline = metrics(ref, total);
   const speedup = baseline.elapsedMs / library.elapsedMs;
@@ -170,20 +208,21 @@ async function replayScenario(
       ...(spec.latencyMs ? { responseDelayMs: spec.latencyMs } : {}),
     },
     notes: [
-      'Time from client start to its last status call (library: includes creating the Nest application context).',
+      'Headline: client process spawned → its last status write arrived at the server (includes process start-up and, for the library, creating the Nest application context).',
       ...(spec.note ? [spec.note] : []),
     ],
-    headline: { metric: 'time to last status call', unit: 'ms', library: library.elapsedMs, baseline: baseline.elapsedMs, ratio: speedup },
+    headline: { metric: 'spawn → last status write', unit: 'ms', library: library.elapsedMs, baseline: baseline.elapsedMs, ratio: speedup },
     library,
     baseline,
     targets: [
       ...(spec.minSpeedup === undefined
         ? []
         : [{ name: 'speed-up vs baseline', target: `≥ ${spec.minSpeedup}×`, actual: ratio(speedup), pass: speedup >= spec.minSpeedup }]),
+      ...(spec.issue14 ? issue14ReplayTargets(library, baseline, { rss: !spec.loaded }) : []),
       keepAliveTarget(library, baseline),
     ],
     checks: [...allCompleted('library', lib, total), ...allCompleted('baseline', ref, total)],
-    profile: profileOf(ctx, spec.id),
+    profile: profileOf(ctx, spec.id, lib),
   };
 }
 
@@ -199,11 +238,12 @@ async function backlogDrain(ctx: BenchContext): Promise<ScenarioResult> {
   const handler: HandlerSpec = { delayMs: 0 };
   const lib = await measureOne(ctx, 'S3', 'library', { pollInterval, pollLimit, handler, stop: { kind: 'handled', count: total } });
   const ref = await measureOne(ctx, 'S3', 'baseline', { pollInterval, pollLimit, handler, stop: { kind: 'handled', count: cap } });
+  const refSpawned = ref.result.spawnedAt;
   const library = metrics(lib, total);
   const capped = cap < total;
   const baseline = metrics(ref, total, capped
     ? {
-        estimatedMs: ((ref.result.finishedAt - ref.result.startedAt) * total) / cap,
+        estimatedMs: ((ref.result.finishedAt - refSpawned) * total) / cap,
         estimate: `measured on the first ${count(cap)} of ${count(total)} events (${cap / pollLimit} ticks), extrapolated linearly ×${round(total / cap, 2)}`,
       }
     : undefined);
@@ -219,7 +259,7 @@ async function backlogDrain(ctx: BenchContext): Promise<ScenarioResult> {
         ? `Baseline: ${baseline.estimate} (it fetches one page per tick and never refetches on a full page).`
         : 'Baseline: run on the full backlog.',
     ],
-    headline: { metric: 'time to last status call', unit: 'ms', library: library.elapsedMs, baseline: baselineMs, ratio: speedup },
+    headline: { metric: 'spawn → last status write', unit: 'ms', library: library.elapsedMs, baseline: baselineMs, ratio: speedup },
     library,
     baseline,
     targets: [
@@ -227,7 +267,7 @@ async function backlogDrain(ctx: BenchContext): Promise<ScenarioResult> {
       keepAliveTarget(library, baseline),
     ],
     checks: [...allCompleted('library', lib, total), ...allCompleted('baseline', ref, cap)],
-    profile: profileOf(ctx, 'S3'),
+    profile: profileOf(ctx, 'S3', lib),
   };
 }
 
@@ -366,7 +406,7 @@ async function poison(ctx: BenchContext): Promise<ScenarioResult> {
       { name: 'library: poison row is error', ok: (lib.stats.statusRows['error'] ?? 0) === 1, detail: JSON.stringify(lib.stats.statusRows) },
       { name: 'baseline: poison row is error', ok: (ref.stats.statusRows['error'] ?? 0) === 1, detail: JSON.stringify(ref.stats.statusRows) },
     ],
-    profile: profileOf(ctx, 'S5'),
+    profile: profileOf(ctx, 'S5', lib),
   };
 }
 
@@ -377,7 +417,7 @@ async function scale(ctx: BenchContext): Promise<ScenarioResult> {
   await ctx.server.call('reset', { slots: BOTH });
   await ctx.server.call('seed', { slots: BOTH, orgs, projectsPerOrg: projects, prefix: 's6' });
   const handler: HandlerSpec = { delayMs: 0 };
-  const lib = await measureOne(ctx, 'S6', 'library', { pollInterval: 5_000, pollLimit: 100, handler, stop: { kind: 'replay' } });
+  const lib = await measureOne(ctx, 'S6', 'library', { pollInterval: 5_000, pollLimit: 100, handler, stop: { kind: 'replay' }, idleMs: ctx.sizes.idleMs });
   const ref = await measureOne(ctx, 'S6', 'baseline', {
     pollInterval: 5_000,
     pollLimit: 100,
@@ -385,7 +425,7 @@ async function scale(ctx: BenchContext): Promise<ScenarioResult> {
     stop: cap < total ? { kind: 'handled', count: cap } : { kind: 'replay' },
   });
   const library = metrics(lib, total);
-  const fetchMs = ref.result.snapshotAt - ref.result.startedAt;
+  const fetchMs = ref.result.snapshotAt - ref.result.spawnedAt;
   const perEvent = (ref.result.finishedAt - ref.result.snapshotAt) / cap;
   const baseline = metrics(ref, total, cap < total
     ? {
@@ -404,22 +444,24 @@ async function scale(ctx: BenchContext): Promise<ScenarioResult> {
         ? `The baseline is not run to the end (it would take minutes): ${baseline.estimate}. Its RSS is with the whole snapshot loaded.`
         : 'Baseline: run on the full replay.',
     ],
-    headline: { metric: 'time to last status call', unit: 'ms', library: library.elapsedMs, baseline: baselineMs, ratio: baselineMs / library.elapsedMs },
+    headline: { metric: 'spawn → last status write', unit: 'ms', library: library.elapsedMs, baseline: baselineMs, ratio: baselineMs / library.elapsedMs },
     library,
     baseline,
     targets: [
       { name: 'time', target: '< 20 s', actual: ms(library.elapsedMs), pass: library.elapsedMs < 20_000 },
-      { name: 'peak RSS', target: '< 400 MB', actual: `${library.peakRssMB} MB`, pass: library.peakRssMB < 400 },
+      { name: 'peak RSS', target: '< 400 MB', actual: `${library.peakRssMB} MiB`, pass: library.peakRssMB < 400 },
+      { name: 'peak RSS (#14)', target: '≤ 250 MiB', actual: `${library.peakRssMB} MiB`, pass: library.peakRssMB <= 250 },
+      ...idleRssTarget(library),
       keepAliveTarget(library, baseline),
     ],
     checks: [...allCompleted('library', lib, total), ...allCompleted('baseline', ref, cap)],
-    profile: profileOf(ctx, 'S6'),
+    profile: profileOf(ctx, 'S6', lib),
   };
 }
 
 // --- running clients ----------------------------------------------------------------
 
-type JobShape = Pick<ClientJob, 'pollInterval' | 'pollLimit' | 'handler'> & { stop: StopRule };
+type JobShape = Pick<ClientJob, 'pollInterval' | 'pollLimit' | 'handler' | 'idleMs'> & { stop: StopRule };
 
 function jobFor(ctx: BenchContext, client: ClientKind, shape: JobShape): ClientJob {
   const experiments = client === 'library' ? ctx.experiments : [];
@@ -434,15 +476,30 @@ function jobFor(ctx: BenchContext, client: ClientKind, shape: JobShape): ClientJ
   };
 }
 
-async function measureOne(ctx: BenchContext, id: string, client: ClientKind, shape: JobShape): Promise<Measured> {
-  const [measured] = await measureParallel(ctx, id, [{ slot: client, job: jobFor(ctx, client, shape) }]);
-  return measured;
+/**
+ * One client alone against its emulator, so the server's CPU over the client's
+ * window is the client's: sampled by the server at the first request and by the
+ * orchestrator when the client says its window ended. `loaded`: a busy loop takes
+ * a core for the run (started before the spawn, always killed after).
+ */
+async function measureOne(ctx: BenchContext, id: string, client: ClientKind, shape: JobShape, loaded = false): Promise<Measured> {
+  const load = loaded ? await BusyLoad.start(ctx.sizes.timeoutMs) : undefined;
+  try {
+    const [measured] = await measureParallel(ctx, id, [{ slot: client, job: jobFor(ctx, client, shape) }]);
+    return measured;
+  } finally {
+    await load?.stop();
+  }
 }
 
 /** Runs the clients at the same time, each against its slot's emulator. */
 async function measureParallel(ctx: BenchContext, id: string, planned: readonly Planned[]): Promise<Measured[]> {
   const urls = await ctx.server.call('urls');
   const before = await ctx.server.call('cpu');
+  let serverCpuAtDoneMicros: number | null = null;
+  const onDone = async () => {
+    serverCpuAtDoneMicros = (await ctx.server.call('cpu')).cpuMicros;
+  };
   const results = await Promise.all(
     planned.map(({ slot, job, onReady }) => {
       ctx.log(`  ${id} ${job.client}: running…`);
@@ -455,7 +512,7 @@ async function measureParallel(ctx: BenchContext, id: string, planned: readonly 
                 ? ['--cpu-prof', `--cpu-prof-dir=${ctx.profileDir}`, `--cpu-prof-name=${id}-library.cpuprofile`]
                 : []),
             ];
-      return runClient({ ...job, url: urls[slot] }, { execArgv, onReady });
+      return runClient({ ...job, url: urls[slot] }, { execArgv, onReady, ...(planned.length === 1 ? { onDone } : {}) });
     }),
   );
   const after = await ctx.server.call('cpu');
@@ -463,35 +520,89 @@ async function measureParallel(ctx: BenchContext, id: string, planned: readonly 
   const measured: Measured[] = [];
   for (const [index, { slot, job }] of planned.entries()) {
     const stats = await ctx.server.call('stats', { slot, controller: job.controllerName });
-    measured.push({ result: results[index], stats, serverCpuPct, concurrency: job.concurrency });
+    measured.push({ result: results[index], stats, serverCpuPct, concurrency: job.concurrency, serverCpuAtDoneMicros });
   }
   return measured;
 }
 
 function metrics(measured: Measured, scenarioEvents: number, extrapolation?: { estimatedMs: number; estimate: string }): RunMetrics {
   const { result, stats, serverCpuPct } = measured;
-  const elapsedMs = round(result.finishedAt - result.startedAt);
   const isLibrary = result.client === 'library';
+  // Server clock for both ends of the wall-time figures: arrival of the last status write.
+  const lastStatusAt = stats.lastStatusAt ?? result.finishedAt;
+  const elapsedMs = round(lastStatusAt - result.spawnedAt);
+  const first = result.firstRequest;
+  const windowMs = stats.firstRequest && stats.lastStatusAt !== null ? stats.lastStatusAt - stats.firstRequest.at : null;
+  const clientCpuWindowMs = first ? (result.cpuAtFinishMicros - first.cpuMicros) / 1000 : null;
+  const serverCpuWindowMs =
+    measured.serverCpuAtDoneMicros !== null && stats.firstRequest ? (measured.serverCpuAtDoneMicros - stats.firstRequest.cpuMicros) / 1000 : null;
+  const mib = (bytes: number) => round(bytes / 1024 / 1024, 0);
   return {
     elapsedMs,
     ...(extrapolation ? { estimatedMs: round(extrapolation.estimatedMs), estimate: extrapolation.estimate } : {}),
+    startupMs: first ? round(first.at - result.spawnedAt) : null,
+    windowMs: windowMs === null ? null : round(windowMs),
     scenarioEvents,
     handledEvents: result.handlerSuccesses,
     handlerCalls: result.handlerCalls,
     eventsPerSecond: round((result.handlerSuccesses / elapsedMs) * 1000, 0),
     requests: stats.requests,
     requestsPerCall: round(stats.requests / Math.max(1, result.handlerCalls), 2),
+    requestsPerEvent: round(stats.requests / Math.max(1, result.handlerSuccesses), 3),
+    statusRequests: stats.statusRequests,
     connections: stats.connections,
     connectionLimit: isLibrary ? measured.concurrency + 2 : BASELINE_CONNECTION_LIMIT,
     serverCpuPct,
     clientCpuMs: round(result.cpuMs, 0),
-    peakRssMB: round(Math.max(result.maxRss, result.peakRssSampled) / 1024 / 1024, 0),
-    peakHeapMB: round(result.peakHeapUsed / 1024 / 1024, 0),
-    snapshotMs: round(result.snapshotAt - result.startedAt),
+    clientCpuWindowMs: clientCpuWindowMs === null ? null : round(clientCpuWindowMs, 0),
+    clientCpuMicrosPerStatus:
+      clientCpuWindowMs === null || stats.statusRequests === 0 ? null : round((clientCpuWindowMs * 1000) / stats.statusRequests, 0),
+    serverCpuWindowMs: serverCpuWindowMs === null ? null : round(serverCpuWindowMs, 0),
+    wallPerServerCpu: serverCpuWindowMs === null || windowMs === null || serverCpuWindowMs <= 0 ? null : round(windowMs / serverCpuWindowMs, 2),
+    peakRssMB: mib(Math.max(result.maxRss, result.peakRssSampled)),
+    peakHeapMB: mib(result.peakHeapUsed),
+    ...(result.idle
+      ? { idleRssMB: mib(result.idle.rss), idleRssAfterGcMB: mib(result.idle.rssAfterGc), idleHeapAfterGcMB: mib(result.idle.heapUsedAfterGc), idleMs: result.idle.idleMs }
+      : {}),
+    snapshotMs: round(result.snapshotAt - result.spawnedAt),
     bootstrapMs: round(result.bootstrapMs),
     reportedErrors: result.reportedErrors,
     statusRows: stats.statusRows,
   };
+}
+
+/** Issue 14's targets for S1 (quiet) and S1L (loaded); RSS only on the quiet run. */
+function issue14ReplayTargets(library: RunMetrics, baseline: RunMetrics, { rss }: { rss: boolean }): TargetCheck[] {
+  const cpu = library.clientCpuMicrosPerStatus;
+  const wall = library.wallPerServerCpu;
+  const ahead = library.windowMs !== null && baseline.windowMs !== null ? baseline.windowMs / library.windowMs : null;
+  return [
+    { name: 'client CPU per status request (#14)', target: '≤ 100 µs', actual: cpu === null ? 'n/a' : `${cpu} µs`, pass: cpu !== null && cpu <= 100 },
+    { name: 'wall ÷ server CPU, 1st req → last write (#14)', target: '≤ 1.3', actual: wall === null ? 'n/a' : wall.toFixed(2), pass: wall !== null && wall <= 1.3 },
+    {
+      name: 'ahead of baseline, 1st req → last write (#14)',
+      target: '> 1×',
+      actual: ahead === null ? 'n/a' : ratio(ahead),
+      pass: ahead !== null && ahead > 1,
+    },
+    {
+      name: 'requests per event (#14)',
+      target: '2.00',
+      actual: library.requestsPerEvent.toFixed(2),
+      pass: library.requestsPerEvent.toFixed(2) === '2.00',
+    },
+    ...(rss
+      ? [
+          { name: 'peak RSS (#14)', target: '≤ 100 MiB', actual: `${library.peakRssMB} MiB`, pass: library.peakRssMB <= 100 },
+          ...idleRssTarget(library),
+        ]
+      : []),
+  ];
+}
+
+function idleRssTarget(library: RunMetrics): TargetCheck[] {
+  if (library.idleRssMB === undefined) return [];
+  return [{ name: 'idle RSS after the replay (#14)', target: '≤ 70 MiB', actual: `${library.idleRssMB} MiB`, pass: library.idleRssMB <= 70 }];
 }
 
 function keepAliveTarget(library: RunMetrics, baseline: RunMetrics): TargetCheck {
@@ -523,9 +634,15 @@ function sawAll(client: ClientKind, seen: number, expected: number): Correctness
   return { name: `${client}: handled all ${expected} appended events`, ok: seen === expected, detail: `${seen} seen` };
 }
 
-function profileOf(ctx: BenchContext, id: string): string[] | undefined {
+/** The library run's CPU profile, cut to its window (first request → last status write) when known. */
+function profileOf(ctx: BenchContext, id: string, measured?: Measured): string[] | undefined {
   if (!ctx.profileDir) return undefined;
-  return summarizeProfile(join(ctx.profileDir, `${id}-library.cpuprofile`));
+  const first = measured?.result.firstRequest;
+  const window =
+    measured && first && measured.stats.statusRequests > 0
+      ? { fromMicros: first.monoMicros, toMicros: measured.result.finishMonoMicros, requests: measured.stats.statusRequests }
+      : undefined;
+  return summarizeProfile(join(ctx.profileDir, `${id}-library.cpuprofile`), 15, window);
 }
 
 /** A step ≥ 3 with gcd(step, n) = 1, so i × step mod n visits every slot once. */

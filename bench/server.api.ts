@@ -36,6 +36,12 @@ export interface ServerStats {
   readonly requests: number;
   readonly connections: number;
   readonly statusRows: Record<string, number>;
+  /** Status writes (PUT and DELETE /v1/status) this slot's emulator received. */
+  readonly statusRequests: number;
+  /** This slot's first client request: arrival time and the server process's CPU then. */
+  readonly firstRequest: { readonly at: number; readonly cpuMicros: number } | null;
+  /** Arrival time of this slot's last status write (epoch ms). */
+  readonly lastStatusAt: number | null;
 }
 
 export interface CpuSample {

@@ -1,5 +1,8 @@
 // The loopback Tenant Manager of the benchmark, in its own process so that its CPU
 // is never charged to the client being measured. Driven over IPC by main.ts.
+import { subscribe } from 'node:diagnostics_channel';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FakeTenantManager } from 'nestjs-tenancy/testing';
 import { preciseNow } from './clock.js';
@@ -10,6 +13,36 @@ type Args<K extends keyof ServerCommands> = ServerCommands[K]['args'];
 
 const fakes = new Map<Slot, FakeTenantManager>();
 const polls = new Map<Slot, PollTracker>();
+const windows = new Map<number, WindowTracker>();
+
+/**
+ * The measured window of one slot as the server sees it: the first client request
+ * (and the server process's CPU then) and the arrival of the last status write.
+ * Fed by node:http's server diagnostics channel, keyed by the emulator's port, so
+ * the emulator needs no hook and pays one timestamp per request.
+ */
+class WindowTracker {
+  firstRequest: { at: number; cpuMicros: number } | null = null;
+  lastStatusAt: number | null = null;
+  statusRequests = 0;
+
+  observe(request: IncomingMessage): void {
+    const at = preciseNow();
+    if (this.firstRequest === null) {
+      const { user, system } = process.cpuUsage();
+      this.firstRequest = { at, cpuMicros: user + system };
+    }
+    if (request.url?.startsWith('/v1/status') && (request.method === 'PUT' || request.method === 'DELETE')) {
+      this.statusRequests += 1;
+      this.lastStatusAt = at;
+    }
+  }
+}
+
+subscribe('http.server.request.start', (message) => {
+  const { request, socket } = message as { request: IncomingMessage; socket: Socket };
+  windows.get(socket.localPort ?? -1)?.observe(request);
+});
 
 /** When a client's incremental polls are answered (from the emulator's request log lines). */
 class PollTracker {
@@ -49,6 +82,7 @@ peer.handle('reset', async ({ slots, trackPolls }: Args<'reset'>) => {
   for (const old of fakes.values()) await old.stop();
   fakes.clear();
   polls.clear();
+  windows.clear();
   const urls: Record<string, string> = {};
   for (const slot of slots) {
     const tracker = new PollTracker();
@@ -60,6 +94,7 @@ peer.handle('reset', async ({ slots, trackPolls }: Args<'reset'>) => {
       ...(trackPolls ? { logRequests: (line: string) => tracker.observe(line) } : {}),
     });
     urls[slot] = await instance.start();
+    windows.set(Number(new URL(urls[slot]).port), new WindowTracker());
     fakes.set(slot, instance);
     polls.set(slot, tracker);
   }
@@ -124,7 +159,15 @@ peer.handle('stats', ({ slot, controller }: Args<'stats'>): ServerStats => {
   const f = fake(slot);
   const statusRows: Record<string, number> = {};
   for (const row of f.statusRows(controller)) statusRows[row.status] = (statusRows[row.status] ?? 0) + 1;
-  return { requests: f.requestCount, connections: f.connections, statusRows };
+  const window = windows.get(Number(new URL(f.url).port));
+  return {
+    requests: f.requestCount,
+    connections: f.connections,
+    statusRows,
+    statusRequests: window?.statusRequests ?? 0,
+    firstRequest: window?.firstRequest ?? null,
+    lastStatusAt: window?.lastStatusAt ?? null,
+  };
 });
 
 peer.handle('cpu', (): CpuSample => {
