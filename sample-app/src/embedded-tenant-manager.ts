@@ -29,7 +29,8 @@ export class EmbeddedTenantManager implements OnApplicationShutdown {
     const fake = new FakeTenantManager({
       controllers: [config.controllerName],
       cleanupInterval: CLEANUP_INTERVAL_MS,
-      logRequests: (line) => logger.log(line),
+      // One line per request only when asked for (EMULATOR_VERBOSE=1): it drowns the app's own log.
+      logRequests: config.emulatorVerbose ? (line) => logger.log(line) : false,
       // Nothing asserts on a live run: keep no request history in memory.
       recordRequests: false,
     });

@@ -184,11 +184,8 @@ export class EventFeed {
     );
     this.replayProgress = progress;
     this.intake.queueSnapshot(events, page.lastEventId, progress.handledOne);
-    logger.log(replayFetched(mode, page.received, Date.now() - started, progress.total, page.lastEventId), {
-      received: page.received,
-      queued: progress.total,
-      lastEventId: page.lastEventId,
-    });
+    // The numbers are in the text already: no fields repeating them.
+    logger.log(replayFetched(mode, page.received, Date.now() - started, progress.total, page.lastEventId));
   }
 
   /** One incremental fetch: 'full' when more may be waiting, 'short' when caught up. */

@@ -63,10 +63,7 @@ export class ReplayProgress {
     if (this.finished !== null) return;
     this.finished = Date.now();
     const seconds = (this.finished - this.started) / 1000;
-    this.logger.log(`${this.what} handled: ${this.total} event(s) in ${seconds.toFixed(2)} s`, {
-      total: this.total,
-      durationSeconds: seconds,
-    });
+    this.logger.log(`${this.what} handled: ${this.total} event(s) in ${seconds.toFixed(2)} s`);
     this.onDone(seconds);
   }
 }

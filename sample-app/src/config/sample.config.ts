@@ -9,6 +9,8 @@ export interface SampleConfigInit {
   readonly port?: number;
   readonly host?: string;
   readonly emulatorPort?: number;
+  /** Embedded emulator only: log one line per request it serves. */
+  readonly emulatorVerbose?: boolean;
   readonly pollInterval?: number;
 }
 
@@ -37,6 +39,7 @@ export class SampleConfig {
   readonly port: number;
   readonly host: string;
   readonly emulatorPort: number;
+  readonly emulatorVerbose: boolean;
   readonly pollInterval: number;
 
   constructor(init: SampleConfigInit = {}) {
@@ -46,12 +49,13 @@ export class SampleConfig {
     this.port = init.port ?? SAMPLE_DEFAULTS.port;
     this.host = init.host ?? SAMPLE_DEFAULTS.host;
     this.emulatorPort = init.emulatorPort ?? SAMPLE_DEFAULTS.emulatorPort;
+    this.emulatorVerbose = init.emulatorVerbose ?? false;
     this.pollInterval = init.pollInterval ?? SAMPLE_DEFAULTS.pollInterval;
   }
 
   /**
    * From `TENANT_MANAGER_URL`, `CONTROLLER_NAME`, `DATA_DIR` (relative to `cwd`),
-   * `PORT`, `HOST`, `EMULATOR_PORT`. Empty variables count as unset.
+   * `PORT`, `HOST`, `EMULATOR_PORT`, `EMULATOR_VERBOSE` (`1`). Empty variables count as unset.
    */
   static fromEnv(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): SampleConfig {
     const text = (name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
@@ -63,6 +67,7 @@ export class SampleConfig {
       port: portFrom('PORT', text('PORT')),
       host: text('HOST'),
       emulatorPort: portFrom('EMULATOR_PORT', text('EMULATOR_PORT')),
+      emulatorVerbose: text('EMULATOR_VERBOSE') === '1',
     });
   }
 }

@@ -96,7 +96,7 @@ describe('npm start (smoke)', () => {
         throw new Error(`${error.message}; output:\n${output}`);
       });
       expect(projects).toEqual([...DEMO_PROJECTS].sort());
-      expect(output).toContain('replay started');
+      expect(output).toMatch(/replay fetched 4 event\(s\) in \d+ ms, queued 4/);
       expect(output).toContain('project "demo/alpha": new workspace provisioned [replay]');
 
       started.kill('SIGTERM');
