@@ -65,14 +65,16 @@ export class TenancyExplorer implements OnModuleInit {
    * A class provider (plain or `useClass`) shows its handlers on its class. A factory
    * provider's class is known only from what the factory returned, so every instance
    * Nest has built for it so far is inspected (a transient factory injected anywhere
-   * has one). The factory itself is never called here: it may need a real request.
+   * has one), and a factory provided under a class token (`provide: Handlers`) is
+   * taken to build that class. The factory itself is never called here: it may need a
+   * real request. (A request-scoped factory under a string or symbol token is the one
+   * case init cannot see.)
    */
   private rejectScopedHost(wrapper: InstanceWrapper): void {
     const candidates: object[] = [];
-    if (!wrapper.isFactory) {
-      const prototype = (wrapper.metatype as { prototype?: unknown } | null)?.prototype;
-      if (isScannable(prototype)) candidates.push(prototype);
-    }
+    const declared = wrapper.isFactory ? wrapper.token : wrapper.metatype;
+    const prototype = typeof declared === 'function' ? (declared as { prototype?: unknown }).prototype : undefined;
+    if (isScannable(prototype)) candidates.push(prototype);
     const built: unknown[] = [wrapper.instance, ...wrapper.getStaticTransientInstances().map((host) => host?.instance)];
     for (const instance of built) {
       const prototype = isScannable(instance) ? (Object.getPrototypeOf(instance) as object | null) : null;

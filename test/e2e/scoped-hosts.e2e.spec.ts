@@ -137,7 +137,12 @@ describe('scoped handler hosts, however provided (e2e)', () => {
     expect(moduleRef.get(UsesTransientValues).map).toBeInstanceOf(Map);
   });
 
-  it('a request-scoped useFactory host is not built before a request, so init cannot see it', async () => {
+  it('refuses a request-scoped useFactory host provided under its class token', async () => {
+    const error = await initError([{ provide: ProjectHandlers, useFactory: () => new ProjectHandlers(), scope: Scope.REQUEST }]);
+    expect(error.message).toBe(scopedHandlerProvider('ProjectHandlers#provision', REQUEST_SCOPED, 'ProjectHandlers'));
+  });
+
+  it('a request-scoped useFactory host under a string token is not built before a request, so init cannot see it', async () => {
     // Nest builds it per request only; running the factory without a request to learn its
     // class would run user code (connections, REQUEST reads) at startup. Documented limit.
     const logs = new CapturingLogger();
