@@ -18,11 +18,13 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * Masks anything shaped like `user:password@` or `scheme://token@` in free text,
- * for values that do not even parse as a URL (an invalid option, say).
+ * Masks anything shaped like `scheme://…@` or `user:password@` in free text, for
+ * values that do not even parse as a URL (an invalid option, say). After a scheme,
+ * everything up to the last `@` of the word goes: a password pasted from a secret
+ * may hold `/`, `+` or `@`, so no guess is made about where it ends.
  */
 export function redactCredentials(text: string): string {
   return text
-    .replace(/([^\s/:@]+):[^\s/]*@/g, '$1:***@')
-    .replace(/(:\/\/)[^\s/:@]+@/g, '$1***@');
+    .replace(/(:\/\/)([^\s"'<>:@/]*:)?[^\s"'<>]*@/g, '$1$2***@')
+    .replace(/([^\s/:@"']+):[^\s/"']*@/g, '$1:***@');
 }

@@ -492,6 +492,9 @@ describe('resolveTenancyOptions: token shape, url credentials, transport, maxRes
     expect(error.message).toBe(invalidOption('url', '"ftp://admin:***@files.example"', 'must be an http(s) URL'));
     const wrongType = configError({ ...base, url: new URL('http://admin:hunter2@h') as unknown as string });
     expect(wrongType.message).not.toContain('hunter2');
+    // A base64 password pasted unencoded: "/" ends the authority, so the URL does not parse.
+    const pasted = configError({ ...base, url: 'http://svc:Zm9vYmFy/cXV4+SECRET@tm.internal:8080' });
+    expect(pasted.message).not.toMatch(/SECRET|cXV4|Zm9v/);
   });
 
   it.each([0, -1, 1.5, '1024'])('rejects maxResponseBytes %s', (value) => {

@@ -16,6 +16,11 @@ describe('redactUrl', () => {
     expect(redactUrl('http//user:s3cret@tm/x')).toBe('http//user:***@tm/x');
     expect(redactUrl('user:s3cret@tm')).toBe('user:***@tm');
   });
+
+  it('masks a password holding "/", "+" or "@" (base64 from a secret) even where the URL cannot be parsed', () => {
+    expect(redactUrl('http://svc:Zm9vYmFy/cXV4+SECRET@tm.internal:8080')).toBe('http://svc:***@tm.internal:8080');
+    expect(redactUrl('http://svc:a/b@c+d@tm')).toBe('http://svc:***@tm');
+  });
 });
 
 describe('redactCredentials', () => {
