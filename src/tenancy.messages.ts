@@ -217,3 +217,6 @@ export const keyHeldBack = (key: string, dropped: number): string =>
 
 export const keysRecovered = (keys: number, queued: number): string =>
   `recovered ${keys} held-back org(s) from a snapshot: ${queued} event(s) queued`;
+
+export const decoratedStaticMethod = (method: string): string =>
+  `@OnTenancyEvent() cannot decorate static method ${method}: handlers are called on a provider's instance; make it an instance method`;

@@ -1,6 +1,6 @@
 import { TENANCY_EVENT_METADATA } from '../tenancy.constants.js';
 import { TenancyConfigurationError } from '../tenancy.errors.js';
-import { invalidDecoratorArgument } from '../tenancy.messages.js';
+import { decoratedStaticMethod, invalidDecoratorArgument } from '../tenancy.messages.js';
 import { EventType, ResourceType } from '../tenancy-event.js';
 
 /** A resource type to subscribe to, or `'*'` for every type this client knows. */
@@ -41,11 +41,16 @@ export function OnTenancyEvent(resourceType: ResourceTypeFilter, eventType: Even
     throw new TenancyConfigurationError(invalidDecoratorArgument('eventType', eventType, EVENT_TYPE_FILTERS));
   }
   const subscription: TenancySubscription = Object.freeze({ resourceType, eventType });
-  return (_target, _key, descriptor) => {
+  return (target, key, descriptor) => {
     // Property decorators get no descriptor: only methods can be handlers.
     const method: unknown = descriptor?.value;
     if (typeof method !== 'function') {
       throw new TenancyConfigurationError('@OnTenancyEvent() can only decorate methods');
+    }
+    // A static method's target is the class itself; discovery calls methods of
+    // provider instances, so it would never run.
+    if (typeof target === 'function') {
+      throw new TenancyConfigurationError(decoratedStaticMethod(`${target.name || '(anonymous class)'}.${String(key)}`));
     }
     // Appended, never overwritten: a second decorator on the same method adds to it.
     const existing: TenancySubscription[] = Reflect.getOwnMetadata(TENANCY_EVENT_METADATA, method) ?? [];

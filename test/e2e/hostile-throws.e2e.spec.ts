@@ -100,6 +100,8 @@ describe('hostile thrown values (e2e)', () => {
       timeout: 15_000,
       message: `all ${CASES.length} hostile cases parked (status: ${JSON.stringify(poller.getStatus().failingEvents)})`,
     });
+    // Status writes are not awaited by the attempts: let the last ones land first.
+    await poller.whenIdle();
     const parked = poller.getStatus().parkedEvents;
     for (const issue of parked) {
       const name = ids.get(issue.resourceId)!;
@@ -139,6 +141,7 @@ describe('hostile thrown values (e2e)', () => {
       [First, Second],
     );
     await waitFor(() => poller.getStatus().parked === 1);
+    await poller.whenIdle(); // the error write is not awaited by the attempt
     const issue = poller.getStatus().parkedEvents[0];
     expect(issue.attempts).toBe(2);
     expect(issue.lastError).toMatch(/^First#handle: .+; Second#handle: .+$/);

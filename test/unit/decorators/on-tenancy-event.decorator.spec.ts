@@ -8,7 +8,7 @@ import {
 import { TenancyMetadataAccessor } from '../../../src/discovery/tenancy-metadata.accessor.js';
 import { TENANCY_EVENT_METADATA } from '../../../src/tenancy.constants.js';
 import { TenancyConfigurationError } from '../../../src/tenancy.errors.js';
-import { invalidDecoratorArgument } from '../../../src/tenancy.messages.js';
+import { decoratedStaticMethod, invalidDecoratorArgument } from '../../../src/tenancy.messages.js';
 
 const RESOURCE_TYPES = ['org', 'project', '*'];
 const EVENT_TYPES = ['created', 'deleted', '*'];
@@ -94,6 +94,19 @@ describe('@OnTenancyEvent: argument validation', () => {
     expect(error.message).toBe('@OnTenancyEvent() can only decorate methods');
   });
 
+  it('refuses to decorate a static method (it would never be called)', () => {
+    const define = () => {
+      class Host {
+        @OnTenancyEvent('org', 'created')
+        static handle(): void {}
+      }
+      return Host;
+    };
+    const error = thrownBy(define);
+    expect(error).toBeInstanceOf(TenancyConfigurationError);
+    expect(error.message).toBe(decoratedStaticMethod('Host.handle'));
+  });
+
   it('refuses to decorate a property (legacy property decorators get no descriptor)', () => {
     const define = () => {
       class Host {
@@ -166,13 +179,6 @@ describe('@OnTenancyEvent: metadata', () => {
     expect(accessor.getSubscriptions(Host.prototype.plain)).toEqual([]);
   });
 
-  it('works on static methods', () => {
-    class Host {
-      @OnTenancyEvent('*', '*')
-      static handle(): void {}
-    }
-    expect(accessor.getSubscriptions(Host.handle)).toEqual([{ resourceType: '*', eventType: '*' }]);
-  });
 });
 
 describe('TenancyMetadataAccessor', () => {
