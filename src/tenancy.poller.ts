@@ -66,9 +66,14 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
     return isAlive(phase, last, this.options);
   }
 
-  /** Resolves when {@link isReady} becomes true, or when the poller stops before that. */
+  /**
+   * Resolves when {@link isReady} becomes true, or when the poller stops before that; at once
+   * when it is stopped, or idle without autoStart (nothing would ever release the wait).
+   */
   whenReady(): Promise<void> {
-    if (this.isReady()) return Promise.resolve();
+    if (this.isReady() || this.phase === 'stopped' || (this.phase === 'idle' && !this.options.autoStart)) {
+      return Promise.resolve();
+    }
     return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
