@@ -133,8 +133,8 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
 
   private startRun(): void {
     if (this.run?.accepting || this.stopping) return;
-    // The run before is passed on: its handlers still running hold back their orgs.
-    const run = new TenancyRun(this.services, this.run);
+    // Only the handlers still running of the run before are passed on (they hold back their orgs), not the run.
+    const run = new TenancyRun(this.services, this.run?.stillRunning());
     this.run = run;
     this.phase = 'replaying';
     run.start(() => this.releaseReadyWaiters());

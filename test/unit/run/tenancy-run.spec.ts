@@ -257,4 +257,46 @@ describe('TenancyRun (unit, scripted Tenant Manager)', () => {
     expect(second.feed.cursor.completed).toBe(tm.lastEventId);
     expect(first.status.pending).toBe(0);
   });
+
+  it('a handler of a run two terms back still holds back its org: runs hand on their still-running attempts, not themselves', async () => {
+    const a = tm.createOrg('a');
+    tm.createOrg('b');
+    const timeline: string[] = [];
+    const held = gate();
+    const first = track(
+      makeRun(tm, async (item) => {
+        if (item.payload.event.resourceId === a) await held.promise;
+        timeline.push(`first end ${item.payload.event.resourceName}`);
+        return 'done' as const;
+      }),
+    );
+    await startRun(first);
+    await waitFor(() => first.stillRunning().has(a));
+    const firstEnded = first.abandon('renew refused');
+    // The second term is lost before its replay of org a could start.
+    const second = track(makeRun(tm, () => 'done', {}, first));
+    await startRun(second);
+    await second.abandon('renew refused');
+    expect([...second.stillRunning().keys()]).toEqual([a]);
+    const third = track(
+      makeRun(
+        tm,
+        (item) => {
+          timeline.push(`third start ${item.payload.event.resourceName}`);
+          return 'done';
+        },
+        {},
+        second,
+      ),
+    );
+    await startRun(third);
+    await waitFor(() => timeline.includes('third start b'));
+    expect(timeline).not.toContain('third start a');
+    held.open();
+    await waitFor(() => timeline.includes('third start a'));
+    expect(timeline.indexOf('first end a')).toBeLessThan(timeline.indexOf('third start a'));
+    await firstEnded;
+    // Settled attempts are forgotten: nothing is handed on any more.
+    await waitFor(() => third.stillRunning().size === 0);
+  });
 });
