@@ -84,8 +84,9 @@ export class EventFeed {
   async follow(onReady: () => void): Promise<void> {
     const { options, queue, signal, schedule } = this.ctx;
     if (!(await this.snapshot('replay'))) return;
-    onReady();
+    // Polling first: nothing onReady does may keep the loop from its ticker.
     schedule.startPolling(options.pollInterval);
+    onReady();
     // Backpressure: never hold more than maxQueuedEvents fetched-but-unfinished. Near
     // the bound, wait for a tenth of it (at most a page) rather than one at a time.
     const minimum = Math.min(options.pollLimit, Math.max(1, Math.floor(options.maxQueuedEvents / 10)));

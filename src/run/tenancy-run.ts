@@ -4,7 +4,7 @@ import type { ProcessingRun, QueuedEvent } from '../dispatch/attempt-runner.js';
 import { KeyedWorkQueue, type QueueItem, type WorkOutcome } from '../dispatch/keyed-work-queue.js';
 import { type StatusPort, StatusWriter } from '../tenant-manager/status-writer.js';
 import { toError } from '../tenancy.errors.js';
-import { handlersStillRunning, resyncSkipped, statusWritesUnsent } from '../tenancy.messages.js';
+import { handlersStillRunning, resyncNotScheduled, resyncSkipped, statusWritesUnsent } from '../tenancy.messages.js';
 import type { TenancyLogger } from '../telemetry/tenancy-logger.js';
 import type { TenancyTelemetry } from '../telemetry/tenancy.telemetry.js';
 import type { ResolvedTenancyOptions } from '../tenancy-options.js';
@@ -117,9 +117,8 @@ export class TenancyRun implements ProcessingRun {
       .follow(() => {
         if (!this.accepting) return;
         this.stateValue = 'polling';
-        const resync = this.services.options.resyncInterval;
-        if (resync !== undefined) this.schedule.startResync(resync, () => void this.resync());
         onReady();
+        this.scheduleResync();
       })
       .catch((error: unknown) => {
         // follow() handles its own failures; anything here is a bug, never a crash.
@@ -200,6 +199,18 @@ export class TenancyRun implements ProcessingRun {
       handed.set(key, older ? Promise.allSettled([older, attempt]) : attempt);
     }
     return handed;
+  }
+
+  /** A resync schedule that cannot start is reported; it never stops the poll loop or readiness. */
+  private scheduleResync(): void {
+    const resync = this.services.options.resyncInterval;
+    if (resync === undefined) return;
+    try {
+      this.schedule.startResync(resync, () => void this.resync());
+    } catch (thrown) {
+      const error = toError(thrown);
+      this.services.logger.failure(error, resyncNotScheduled(resync, error.message.split('\n')[0].trim()));
+    }
   }
 
   private holdBack(key: string, attempt: Promise<unknown>): void {

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { RunSchedule } from '../../../src/run/run-schedule.js';
 import type { TenancyRun } from '../../../src/run/tenancy-run.js';
 import { MAX_INVALID_EVENT_STRIKES } from '../../../src/tenancy.constants.js';
 import { TenantManagerRequestError } from '../../../src/tenancy.errors.js';
@@ -298,5 +299,38 @@ describe('TenancyRun (unit, scripted Tenant Manager)', () => {
     await firstEnded;
     // Settled attempts are forgotten: nothing is handed on any more.
     await waitFor(() => third.stillRunning().size === 0);
+  });
+
+  it('a resync schedule that fails to start is reported, and neither readiness nor polling depends on it', async () => {
+    const startResync = vi.spyOn(RunSchedule.prototype, 'startResync').mockImplementation(() => {
+      throw new Error('No execution date was found in the next 8 years.');
+    });
+    try {
+      tm.createOrg('a');
+      const run = track(
+        makeRun(
+          tm,
+          (item) => {
+            handled.push(item.payload.event.resourceName);
+            return 'done';
+          },
+          { resyncInterval: 60_000 },
+        ),
+      );
+      let ready = false;
+      run.start(() => (ready = true));
+      await waitFor(() => ready, { message: 'the ready callback ran' });
+      expect(startResync).toHaveBeenCalledTimes(1);
+      tm.createOrg('after-replay');
+      await waitFor(() => handled.includes('after-replay'), { message: 'polling goes on' });
+      expect(run.state).toBe('polling');
+      const reported = lines('could not be scheduled');
+      expect(reported).toHaveLength(1);
+      expect(reported[0].level).toBe('error');
+      expect(reported[0].message).toContain('resyncInterval 60000 could not be scheduled (No execution date was found');
+      expect(lines('poller loop crashed')).toEqual([]);
+    } finally {
+      startResync.mockRestore();
+    }
   });
 });
