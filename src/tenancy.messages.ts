@@ -212,8 +212,18 @@ export const eventLogWentBack = (what: string, cursor: number, lastEventId: numb
 export const contradictoryPage = (after: number, lastEventId: number, ids: readonly number[]): string =>
   `Tenant Manager poll after ${after}: malformed response: event id(s) ${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''} outside (${after}, ${lastEventId}]`;
 
+export const pageOverLimit = (after: number, received: number, limit: number): string =>
+  `Tenant Manager poll after ${after}: malformed response: ${received} events for limit ${limit}`;
+
+export const pageLastEventIdMismatch = (after: number, lastEventId: number, highest: number | null): string =>
+  `Tenant Manager poll after ${after}: malformed response: lastEventId ${lastEventId} ${
+    highest === null ? `on an empty page (must be ${after})` : `but the highest event id on the page is ${highest}`
+  }`;
+
 export const contradictoryPageSkipped = (after: number, strikes: number, cursor: number, skipped: number): string =>
-  `Tenant Manager poll after ${after} stayed self-contradictory for ${strikes} fetches: moving the cursor to ${cursor}, ${skipped} contradicting event(s) skipped`;
+  `Tenant Manager poll after ${after} stayed self-contradictory for ${strikes} fetches: ${
+    cursor === after ? `keeping the cursor at ${after} (no event after it on the page)` : `moving the cursor to ${cursor} (the highest event id taken from the page)`
+  }, ${skipped} contradicting event(s) skipped`;
 
 export const keyHeldBack = (key: string, dropped: number): string =>
   `org ${key} is stuck retrying and its backlog filled the queue: ${dropped} waiting event(s) dropped from the queue, to be recovered from a snapshot once it unblocks`;

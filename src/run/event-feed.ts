@@ -199,7 +199,7 @@ export class EventFeed {
     let verdict: ReturnType<PageJudge['judge']>;
     try {
       page = await client.fetchAfter(after, limit, signal);
-      verdict = this.judge.judge(page, after);
+      verdict = this.judge.judge(page, after, limit);
       if (verdict.kind !== 'went-back') this.acceptInvalid(page, this.pollInvalid);
     } catch (error) {
       if (signal.aborted) return 'failed';

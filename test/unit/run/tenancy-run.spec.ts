@@ -136,6 +136,61 @@ describe('TenancyRun (unit, scripted Tenant Manager)', () => {
     expect(handled).toEqual(['created:a', 'created:b', 'created:c']);
   });
 
+  it('an empty poll page whose lastEventId runs ahead of after is malformed: the cursor stays and the events in between are handled', async () => {
+    const run = recording();
+    await startRun(run);
+    // Claims the log reaches 50 while carrying no event: trusting it would skip 1..50.
+    let served = 0;
+    tm.pageOverride = (after) =>
+      after === 0 && served === 0 ? (served++, { events: [], lastEventId: 50, received: 0, unknown: [], invalid: [] }) : undefined;
+    await waitFor(() => served === 1 && tm.polls.length >= 2);
+    expect(run.feed.cursor.fetched).toBe(0);
+    for (const name of ['x', 'y', 'z']) tm.createOrg(name);
+    await waitFor(() => handled.length === 3, { message: `events 1..3 handled (cursor ${run.feed.cursor.fetched})` });
+    expect(handled).toEqual(['created:x', 'created:y', 'created:z']);
+    expect(run.feed.cursor.fetched).toBe(3);
+    expect(lines('lastEventId 50 on an empty page (must be 0)')).toHaveLength(1);
+  });
+
+  it('a poll page with more events than the limit asked for is malformed: fetched-but-unfinished events never exceed maxQueuedEvents', async () => {
+    tm.createOrg('first');
+    const held = gate();
+    const handledNames: string[] = [];
+    const run = track(
+      makeRun(
+        tm,
+        async (item) => {
+          await held.promise;
+          handledNames.push(item.payload.event.resourceName);
+          return 'done' as const;
+        },
+        { pollLimit: 5, maxQueuedEvents: 10, concurrency: 1 },
+      ),
+    );
+    let mostHeld = 0;
+    const push = run.queue.push.bind(run.queue);
+    run.queue.push = (...args: Parameters<typeof push>) => {
+      const pushed = push(...args);
+      mostHeld = Math.max(mostHeld, run.queue.size);
+      return pushed;
+    };
+    await startRun(run);
+    for (let i = 0; i < 40; i += 1) tm.createOrg(`flood-${i}`);
+    // Every page ignores the limit: the whole rest of the log at once.
+    tm.pageOverride = (after) => {
+      const events = tm.log.filter((e) => e.id > after);
+      return events.length > 0 ? { events, lastEventId: events.at(-1)!.id, received: events.length, unknown: [], invalid: [] } : undefined;
+    };
+    await waitFor(() => run.queue.size >= 10, { message: 'the queue fills up to its bound' });
+    expect(mostHeld).toBeLessThanOrEqual(10);
+    held.open();
+    await waitFor(() => run.feed.cursor.fetched === tm.lastEventId, { timeout: 10_000 });
+    await run.whenIdle();
+    expect(handledNames).toEqual(['first', ...Array.from({ length: 40 }, (_, i) => `flood-${i}`)]);
+    expect(mostHeld).toBeLessThanOrEqual(10);
+    expect(lines('events for limit').length).toBeGreaterThan(0);
+  });
+
   it('unknown-type events are summarised: one line per page with a count', async () => {
     tm.createOrg('a');
     const run = recording();
