@@ -165,6 +165,9 @@ export const replayRetrying = (what: string, detail: string, delay: number, atte
 export const resyncSkipped = (queued: number, max: number): string =>
   `resync skipped: ${queued} events are still queued (maxQueuedEvents ${max}); the next one will catch up`;
 
+export const resyncAfterOutage = (): string =>
+  `the Tenant Manager answers polls again: resyncing, in case it restarted with a fresh log or was restored from a backup`;
+
 export const resyncNotScheduled = (schedule: number | string, reason: string): string =>
   `resyncInterval ${JSON.stringify(schedule)} could not be scheduled (${reason}): polling goes on without periodic resyncs`;
 

@@ -45,6 +45,8 @@ export interface FeedContext {
   readonly signal: AbortSignal;
   /** False once the run is over: its late callbacks are dead ends. */
   readonly live: () => boolean;
+  /** A poll answers again after failed requests: the Tenant Manager may have restarted with another log. */
+  readonly reachableAgain: () => void;
 }
 
 /** `replay` starts the cursor over; `resync` repairs drift; `recovery` brings back held-back orgs. */
@@ -67,6 +69,8 @@ export class EventFeed {
   private readonly replayInvalid = new InvalidEventTracker(MAX_INVALID_EVENT_STRIKES);
   private readonly pollInvalid = new InvalidEventTracker(MAX_INVALID_EVENT_STRIKES);
   private replayed = false;
+  // The current poll failure streak has a failed request (not only refused pages).
+  private unreachable = false;
 
   constructor(private readonly ctx: FeedContext) {
     this.intake = new EventIntake(ctx.queue, ctx.follows, this.cursor, ctx.logger);
@@ -204,12 +208,15 @@ export class EventFeed {
     } catch (error) {
       if (signal.aborted) return 'failed';
       telemetry.poll(false);
+      if (!(error instanceof InvalidEventsError)) this.unreachable = true;
       this.pollFailures.failed(toError(error), requestFailed('poll', toError(error).message));
       // Bad pages may be transient corruption: back off; other failures wait a tick.
       const own = error instanceof InvalidEventsError ? equalJitterBackoff(this.pollFailures.failures, options) : options.pollInterval;
       await schedule.sleep(retryDelay(own, error, options.maxBackoff), signal);
       return 'failed';
     }
+    const reachableAgain = this.unreachable;
+    this.unreachable = false;
     this.fetchSucceeded(this.pollFailures);
     // A snapshot replaced the log while this page was out: it answers for the old one.
     if (epoch !== this.cursor.epoch) return 'full';
@@ -220,6 +227,8 @@ export class EventFeed {
       await this.snapshot('replay');
       return 'full';
     }
+    // A conforming Tenant Manager restarted with a fresh log answers "nothing new": only a snapshot tells.
+    if (reachableAgain) this.ctx.reachableAgain();
     const queued = this.intake.queueIncremental(this.intake.followed({ ...page, events: verdict.events }, `poll after ${after}`));
     this.cursor.fetchedThrough(verdict.through, queued);
     this.intake.forgetRecoveredBelow(this.cursor.fetched);

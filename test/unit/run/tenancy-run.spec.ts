@@ -78,6 +78,48 @@ describe('TenancyRun (unit, scripted Tenant Manager)', () => {
     expect(lines('event log went back')).toHaveLength(1);
   });
 
+  it('event log goes backwards: a Tenant Manager that answers again after failed polls is resynced, so a fresh log is followed without resync()', async () => {
+    for (const name of ['a', 'b', 'c', 'd', 'e']) tm.createOrg(name);
+    const run = recording();
+    await startRun(run);
+    await run.whenIdle();
+    const replays = tm.replays;
+    // Down: polls fail. Back with a fresh log, whose empty "after 5" page looks like nothing new.
+    tm.pageOverride = () => {
+      throw new Error('connect ECONNREFUSED 127.0.0.1:1');
+    };
+    const failedFrom = tm.polls.length;
+    await waitFor(() => tm.polls.length >= failedFrom + 2);
+    tm.restoreTo(0);
+    tm.createOrg('fresh');
+    tm.pageOverride = undefined;
+    await waitFor(() => handled.includes('created:fresh'), { message: 'the org of the fresh log is handled' });
+    expect(tm.replays).toBe(replays + 1);
+    expect(lines('answers polls again: resyncing')).toHaveLength(1);
+    expect(lines('event log went back')).toHaveLength(1);
+    tm.createOrg('later');
+    await waitFor(() => handled.includes('created:later'));
+    expect(run.feed.cursor.fetched).toBe(2);
+    // Healthy polls since then: no further resync.
+    expect(tm.replays).toBe(replays + 1);
+  });
+
+  it('a refused self-contradictory poll page is no outage: its streak ending does not resync', async () => {
+    tm.createOrg('a');
+    const run = recording();
+    await startRun(run);
+    await run.whenIdle();
+    const replays = tm.replays;
+    let served = 0;
+    tm.pageOverride = (after) =>
+      served === 0 ? (served++, { events: [], lastEventId: after + 10, received: 0, unknown: [], invalid: [] }) : undefined;
+    await waitFor(() => served === 1);
+    tm.createOrg('b');
+    await waitFor(() => handled.includes('created:b'));
+    expect(tm.replays).toBe(replays);
+    expect(lines('answers polls again')).toEqual([]);
+  });
+
   it('event log goes backwards: a poll answered for the old log after a snapshot replaced it does not move the cursor', async () => {
     for (const name of ['a', 'b', 'c', 'd', 'e']) tm.createOrg(name);
     const run = recording();
