@@ -165,9 +165,6 @@ export const replayRetrying = (what: string, detail: string, delay: number, atte
 export const resyncSkipped = (queued: number, max: number): string =>
   `resync skipped: ${queued} events are still queued (maxQueuedEvents ${max}); the next one will catch up`;
 
-export const resyncAfterOutage = (): string =>
-  `the Tenant Manager answers polls again: resyncing, in case it restarted with a fresh log or was restored from a backup`;
-
 export const resyncNotScheduled = (schedule: number | string, reason: string): string =>
   `resyncInterval ${JSON.stringify(schedule)} could not be scheduled (${reason}): polling goes on without periodic resyncs`;
 
@@ -208,6 +205,9 @@ export const abandonedOnLeadershipLoss = (event: TenancyEvent): string =>
 
 export const unknownEventsSkipped = (what: string, count: number, example: unknown): string =>
   `${what}: skipped ${count} event(s) of a type this client does not know, e.g. ${safeJson(example, 500)}`;
+
+export const eventLogCheckAfterOutage = (cursor: number): string =>
+  `the Tenant Manager answers polls again: checking a snapshot against our cursor ${cursor}, in case it restarted with a fresh log or was restored from a backup`;
 
 export const eventLogWentBack = (what: string, cursor: number, lastEventId: number): string =>
   `the Tenant Manager's event log went back (${what} lastEventId ${lastEventId} is below our cursor ${cursor}): restored from a backup or restarted with a fresh log? Following the new log from a fresh snapshot`;

@@ -6,6 +6,7 @@ import type { DecodedEventsPage } from '../tenant-manager/tenant-manager.wire.js
 import { MAX_INVALID_EVENT_STRIKES } from '../tenancy.constants.js';
 import { TenantManagerRequestError, toError } from '../tenancy.errors.js';
 import {
+  eventLogCheckAfterOutage,
   eventLogWentBack,
   invalidEvent,
   invalidEventSkipped,
@@ -45,12 +46,13 @@ export interface FeedContext {
   readonly signal: AbortSignal;
   /** False once the run is over: its late callbacks are dead ends. */
   readonly live: () => boolean;
-  /** A poll answers again after failed requests: the Tenant Manager may have restarted with another log. */
-  readonly reachableAgain: () => void;
 }
 
-/** `replay` starts the cursor over; `resync` repairs drift; `recovery` brings back held-back orgs. */
-type SnapshotMode = 'replay' | 'resync' | 'recovery';
+/**
+ * `replay` starts the cursor over; `resync` repairs drift; `recovery` brings back held-back orgs;
+ * `log check` only looks whether the event log went back (queued only if it did).
+ */
+type SnapshotMode = 'replay' | 'resync' | 'recovery' | 'log check';
 
 /**
  * Everything between the Tenant Manager and the queue for one run: the replay with
@@ -168,6 +170,7 @@ export class EventFeed {
       this.intake.clearHeld();
       this.intake.forgetNewer();
     }
+    if (mode === 'log check') return;
     const events = this.intake.followed(page, requested);
     if (mode === 'recovery') {
       const queued = this.intake.queueRecovery(events, page.lastEventId, keys);
@@ -227,8 +230,12 @@ export class EventFeed {
       await this.snapshot('replay');
       return 'full';
     }
-    // A conforming Tenant Manager restarted with a fresh log answers "nothing new": only a snapshot tells.
-    if (reachableAgain) this.ctx.reachableAgain();
+    if (reachableAgain) {
+      // Restarted with a fresh log (or restored), a conforming Tenant Manager answers "nothing
+      // new" here: only a snapshot tells. This page belongs to the old log if it went back.
+      logger.log(eventLogCheckAfterOutage(after));
+      if (!(await this.snapshot('log check')) || epoch !== this.cursor.epoch) return 'full';
+    }
     const queued = this.intake.queueIncremental(this.intake.followed({ ...page, events: verdict.events }, `poll after ${after}`));
     this.cursor.fetchedThrough(verdict.through, queued);
     this.intake.forgetRecoveredBelow(this.cursor.fetched);

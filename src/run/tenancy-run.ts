@@ -4,7 +4,7 @@ import type { ProcessingRun, QueuedEvent } from '../dispatch/attempt-runner.js';
 import { KeyedWorkQueue, type QueueItem, type WorkOutcome } from '../dispatch/keyed-work-queue.js';
 import { type StatusPort, StatusWriter } from '../tenant-manager/status-writer.js';
 import { toError } from '../tenancy.errors.js';
-import { handlersStillRunning, resyncAfterOutage, resyncNotScheduled, resyncSkipped, statusWritesUnsent } from '../tenancy.messages.js';
+import { handlersStillRunning, resyncNotScheduled, resyncSkipped, statusWritesUnsent } from '../tenancy.messages.js';
 import type { TenancyLogger } from '../telemetry/tenancy-logger.js';
 import type { TenancyTelemetry } from '../telemetry/tenancy.telemetry.js';
 import type { ResolvedTenancyOptions } from '../tenancy-options.js';
@@ -85,10 +85,6 @@ export class TenancyRun implements ProcessingRun {
       schedule: this.schedule,
       signal: this.fetchAbort.signal,
       live: () => this.accepting,
-      reachableAgain: () => {
-        services.logger.log(resyncAfterOutage());
-        void this.resync();
-      },
     });
   }
 

@@ -55,7 +55,7 @@ describe('the event log goes backwards (e2e)', () => {
     await waitFor(() => recorder.handled.includes('fresh'), {
       message: `org "fresh" (id 1 of the new log) handled; fetchCursor=${poller.getStatus().fetchCursor}`,
     });
-    expect(logs.lines.filter((l) => l.message.includes('answers polls again: resyncing'))).toHaveLength(1);
+    expect(logs.lines.filter((l) => l.message.includes('answers polls again: checking a snapshot'))).toHaveLength(1);
     const warned = logs.lines.filter((l) => l.message.includes('event log went back'));
     expect(warned).toHaveLength(1);
     expect(warned[0].fields).toMatchObject({ cursor: 4, lastEventId: 1 });

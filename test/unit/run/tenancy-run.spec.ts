@@ -78,7 +78,7 @@ describe('TenancyRun (unit, scripted Tenant Manager)', () => {
     expect(lines('event log went back')).toHaveLength(1);
   });
 
-  it('event log goes backwards: a Tenant Manager that answers again after failed polls is resynced, so a fresh log is followed without resync()', async () => {
+  it('event log goes backwards: a Tenant Manager that answers again after failed polls is checked with a snapshot, so a fresh log is followed without resync()', async () => {
     for (const name of ['a', 'b', 'c', 'd', 'e']) tm.createOrg(name);
     const run = recording();
     await startRun(run);
@@ -95,7 +95,7 @@ describe('TenancyRun (unit, scripted Tenant Manager)', () => {
     tm.pageOverride = undefined;
     await waitFor(() => handled.includes('created:fresh'), { message: 'the org of the fresh log is handled' });
     expect(tm.replays).toBe(replays + 1);
-    expect(lines('answers polls again: resyncing')).toHaveLength(1);
+    expect(lines('answers polls again: checking a snapshot')).toHaveLength(1);
     expect(lines('event log went back')).toHaveLength(1);
     tm.createOrg('later');
     await waitFor(() => handled.includes('created:later'));
@@ -104,7 +104,31 @@ describe('TenancyRun (unit, scripted Tenant Manager)', () => {
     expect(tm.replays).toBe(replays + 1);
   });
 
-  it('a refused self-contradictory poll page is no outage: its streak ending does not resync', async () => {
+  it('after failed polls against the same log the check snapshot is dropped: nothing is handled twice, the poll page is not lost', async () => {
+    tm.createOrg('a');
+    const run = recording();
+    await startRun(run);
+    await run.whenIdle();
+    const replays = tm.replays;
+    let failures = 0;
+    tm.pageOverride = () => {
+      if (failures < 2) {
+        failures += 1;
+        throw new Error('HTTP 503');
+      }
+      return undefined;
+    };
+    tm.createOrg('b');
+    await waitFor(() => handled.includes('created:b'));
+    await run.whenIdle();
+    expect(tm.replays).toBe(replays + 1);
+    expect(lines('answers polls again: checking a snapshot against our cursor 1')).toHaveLength(1);
+    expect(handled).toEqual(['created:a', 'created:b']);
+    expect(run.feed.cursor.completed).toBe(2);
+    expect(lines('event log went back')).toEqual([]);
+  });
+
+  it('a refused self-contradictory poll page is no outage: its streak ending takes no snapshot', async () => {
     tm.createOrg('a');
     const run = recording();
     await startRun(run);
