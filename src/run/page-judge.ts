@@ -41,7 +41,7 @@ export class PageJudge {
     this.strikes = this.strikesAfter === after ? this.strikes + 1 : 1;
     this.strikesAfter = after;
     if (this.strikes < MAX_INVALID_EVENT_STRIKES) throw new InvalidEventsError(problem, 200);
-    const ahead = idsOn(page).ids.filter((id) => id > after).sort((a, b) => a - b);
+    const ahead = idsOn(page).filter((id) => id > after).sort((a, b) => a - b);
     // The first `limit` ids after the cursor; the rest stays for the next fetch.
     const through = ahead.length === 0 ? after : ahead[Math.min(ahead.length, limit) - 1];
     const kept = page.events.filter((event) => event.id > after && event.id <= through).sort((a, b) => a.id - b.id);
@@ -52,26 +52,42 @@ export class PageJudge {
     return { kind: 'ok', events: kept, through };
   }
 
-  /** What makes the page contradict itself or the request, if anything. */
+  /** What makes the page contradict itself or the request, if anything (one pass over the events: every page is judged). */
   private contradiction(page: DecodedEventsPage, after: number, limit: number): string | undefined {
-    const outside = page.events.filter((event) => event.id <= after || event.id > page.lastEventId).map((event) => event.id);
+    const outside: number[] = [];
+    let highest = -1;
+    for (const event of page.events) {
+      if (event.id <= after || event.id > page.lastEventId) outside.push(event.id);
+      if (event.id > highest) highest = event.id;
+    }
     if (outside.length > 0) return contradictoryPage(after, page.lastEventId, outside);
     if (page.received > limit) return pageOverLimit(after, page.received, limit);
     if (page.received === 0) return page.lastEventId === after ? undefined : pageLastEventIdMismatch(after, page.lastEventId, null);
-    const { ids, complete } = idsOn(page);
-    const highest = ids.length > 0 ? Math.max(...ids) : undefined;
+    let readable = page.events.length;
+    for (const raw of [...page.unknown, ...page.invalid.map((bad) => bad.raw)]) {
+      const id = idOf(raw);
+      if (id === undefined) continue;
+      readable += 1;
+      if (id > highest) highest = id;
+    }
     // An event whose id could not be read may be the one lastEventId names: then only the bounds above apply.
-    if (!complete || highest === page.lastEventId) return undefined;
-    return pageLastEventIdMismatch(after, page.lastEventId, highest ?? null);
+    if (readable < page.received || highest === page.lastEventId) return undefined;
+    return pageLastEventIdMismatch(after, page.lastEventId, highest);
   }
 }
 
-/** The ids on a page: valid events', and those readable on unknown-typed and invalid ones; `complete` when every event had one. */
-function idsOn(page: DecodedEventsPage): { ids: number[]; complete: boolean } {
+/** The ids on a page: valid events', and those readable on unknown-typed and invalid ones. */
+function idsOn(page: DecodedEventsPage): number[] {
   const ids = page.events.map((event) => event.id);
   for (const raw of [...page.unknown, ...page.invalid.map((bad) => bad.raw)]) {
-    const id = (raw as { id?: unknown } | null)?.id;
-    if (typeof id === 'number' && Number.isSafeInteger(id)) ids.push(id);
+    const id = idOf(raw);
+    if (id !== undefined) ids.push(id);
   }
-  return { ids, complete: ids.length === page.received };
+  return ids;
+}
+
+/** The id of a raw wire event, when it has a usable one. */
+function idOf(raw: unknown): number | undefined {
+  const id = (raw as { id?: unknown } | null)?.id;
+  return typeof id === 'number' && Number.isSafeInteger(id) ? id : undefined;
 }

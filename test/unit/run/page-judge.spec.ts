@@ -51,6 +51,9 @@ describe('PageJudge', () => {
     // Unknown-typed events count as events of the page: their ids may carry lastEventId.
     const unknown = [{ id: 7, eventType: 'moved', resourceType: 'folder' }];
     expect(okThrough(judge().judge(page([6], 7, { unknown }), 5, 100))).toEqual({ ids: [6], through: 7 });
+    // An event whose id cannot be read may be the one lastEventId names: not a contradiction.
+    const invalid = [{ raw: { id: 'seven' }, reasons: 'id: must be an integer', identity: 'seven' }];
+    expect(okThrough(judge().judge(page([6], 7, { invalid, received: 2 }), 5, 100))).toEqual({ ids: [6], through: 7 });
   });
 
   it('an empty page whose lastEventId is not after is contradictory; once accepted the cursor stays at after', () => {
