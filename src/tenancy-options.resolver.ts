@@ -1,5 +1,5 @@
 import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, ValidateIf, validateSync } from 'class-validator';
-import { validateCronExpression } from 'cron';
+import { CronTime } from 'cron';
 import { MAX_TIMER_MS as MAX_TIMER, unknownKeys } from './common/option-problem.js';
 import { coordinationProblems, leaseKeysOf } from './coordination/coordination.options.js';
 import { DEFAULTS, ENV_INTERNAL_TOKEN, ENV_TENANT_MANAGER_URL, MAX_POLL_LIMIT } from './tenancy.constants.js';
@@ -138,11 +138,8 @@ export function resolveTenancyOptions(
     problems.push(invalidOption('metrics', 'an object without a prom-client registry', 'must be { registry: Registry }'));
   }
   if (typeof candidate.resyncInterval === 'string') {
-    const cron = validateCronExpression(candidate.resyncInterval);
-    if (!cron.valid) {
-      const rule = `must be a number of milliseconds or a cron expression (${cron.error?.message ?? 'invalid'})`;
-      problems.push(invalidOption('resyncInterval', describeValue(candidate.resyncInterval), rule));
-    }
+    const rule = cronProblem(candidate.resyncInterval);
+    if (rule) problems.push(invalidOption('resyncInterval', describeValue(candidate.resyncInterval), rule));
   }
   for (const found of coordinationProblems(options.coordination)) problems.push(invalidOption(found.field, found.shown, found.rule));
   if (!invalid.has('url') && !isHttpUrl(candidate.url as string)) {
@@ -257,4 +254,23 @@ function isHttpUrl(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Why a cron resyncInterval is unusable, if it is: not an expression, or one that never
+ * fires (Feb 30), which would otherwise throw only when the run schedules it.
+ */
+function cronProblem(expression: string): string | undefined {
+  let time: CronTime;
+  try {
+    time = new CronTime(expression);
+  } catch (error) {
+    return `must be a number of milliseconds or a cron expression (${(error as Error).message})`;
+  }
+  try {
+    time.sendAt();
+  } catch {
+    return 'must be a cron expression that fires (no execution date within the next 8 years)';
+  }
+  return undefined;
 }

@@ -165,6 +165,9 @@ export const replayRetrying = (what: string, detail: string, delay: number, atte
 export const resyncSkipped = (queued: number, max: number): string =>
   `resync skipped: ${queued} events are still queued (maxQueuedEvents ${max}); the next one will catch up`;
 
+export const resyncNotScheduled = (schedule: number | string, reason: string): string =>
+  `resyncInterval ${JSON.stringify(schedule)} could not be scheduled (${reason}): polling goes on without periodic resyncs`;
+
 export const handlersStillRunning = (count: number, timeout: number): string =>
   `${count} handler(s) still running after shutdownTimeout (${timeout} ms); aborting their signals`;
 
@@ -203,14 +206,27 @@ export const abandonedOnLeadershipLoss = (event: TenancyEvent): string =>
 export const unknownEventsSkipped = (what: string, count: number, example: unknown): string =>
   `${what}: skipped ${count} event(s) of a type this client does not know, e.g. ${safeJson(example, 500)}`;
 
+export const eventLogCheckAfterOutage = (cursor: number): string =>
+  `the Tenant Manager answers polls again: checking a snapshot against our cursor ${cursor}, in case it restarted with a fresh log or was restored from a backup`;
+
 export const eventLogWentBack = (what: string, cursor: number, lastEventId: number): string =>
   `the Tenant Manager's event log went back (${what} lastEventId ${lastEventId} is below our cursor ${cursor}): restored from a backup or restarted with a fresh log? Following the new log from a fresh snapshot`;
 
 export const contradictoryPage = (after: number, lastEventId: number, ids: readonly number[]): string =>
   `Tenant Manager poll after ${after}: malformed response: event id(s) ${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''} outside (${after}, ${lastEventId}]`;
 
+export const pageOverLimit = (after: number, received: number, limit: number): string =>
+  `Tenant Manager poll after ${after}: malformed response: ${received} events for limit ${limit}`;
+
+export const pageLastEventIdMismatch = (after: number, lastEventId: number, highest: number | null): string =>
+  `Tenant Manager poll after ${after}: malformed response: lastEventId ${lastEventId} ${
+    highest === null ? `on an empty page (must be ${after})` : `but the highest event id on the page is ${highest}`
+  }`;
+
 export const contradictoryPageSkipped = (after: number, strikes: number, cursor: number, skipped: number): string =>
-  `Tenant Manager poll after ${after} stayed self-contradictory for ${strikes} fetches: moving the cursor to ${cursor}, ${skipped} contradicting event(s) skipped`;
+  `Tenant Manager poll after ${after} stayed self-contradictory for ${strikes} fetches: ${
+    cursor === after ? `keeping the cursor at ${after} (no event after it on the page)` : `moving the cursor to ${cursor} (the highest event id taken from the page)`
+  }, ${skipped} contradicting event(s) skipped`;
 
 export const keyHeldBack = (key: string, dropped: number): string =>
   `org ${key} is stuck retrying and its backlog filled the queue: ${dropped} waiting event(s) dropped from the queue, to be recovered from a snapshot once it unblocks`;

@@ -66,9 +66,14 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
     return isAlive(phase, last, this.options);
   }
 
-  /** Resolves when {@link isReady} becomes true, or when the poller stops before that. */
+  /**
+   * Resolves when {@link isReady} becomes true, or when the poller stops before that; at once
+   * when it is stopped, or idle without autoStart (nothing would ever release the wait).
+   */
   whenReady(): Promise<void> {
-    if (this.isReady()) return Promise.resolve();
+    if (this.isReady() || this.phase === 'stopped' || (this.phase === 'idle' && !this.options.autoStart)) {
+      return Promise.resolve();
+    }
     return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
@@ -128,8 +133,8 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
 
   private startRun(): void {
     if (this.run?.accepting || this.stopping) return;
-    // The run before is passed on: its handlers still running hold back their orgs.
-    const run = new TenancyRun(this.services, this.run);
+    // Only the handlers still running of the run before are passed on (they hold back their orgs), not the run.
+    const run = new TenancyRun(this.services, this.run?.stillRunning());
     this.run = run;
     this.phase = 'replaying';
     run.start(() => this.releaseReadyWaiters());

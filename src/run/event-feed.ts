@@ -6,6 +6,7 @@ import type { DecodedEventsPage } from '../tenant-manager/tenant-manager.wire.js
 import { MAX_INVALID_EVENT_STRIKES } from '../tenancy.constants.js';
 import { TenantManagerRequestError, toError } from '../tenancy.errors.js';
 import {
+  eventLogCheckAfterOutage,
   eventLogWentBack,
   invalidEvent,
   invalidEventSkipped,
@@ -47,8 +48,11 @@ export interface FeedContext {
   readonly live: () => boolean;
 }
 
-/** `replay` starts the cursor over; `resync` repairs drift; `recovery` brings back held-back orgs. */
-type SnapshotMode = 'replay' | 'resync' | 'recovery';
+/**
+ * `replay` starts the cursor over; `resync` repairs drift; `recovery` brings back held-back orgs;
+ * `log check` only looks whether the event log went back (queued only if it did).
+ */
+type SnapshotMode = 'replay' | 'resync' | 'recovery' | 'log check';
 
 /**
  * Everything between the Tenant Manager and the queue for one run: the replay with
@@ -67,6 +71,8 @@ export class EventFeed {
   private readonly replayInvalid = new InvalidEventTracker(MAX_INVALID_EVENT_STRIKES);
   private readonly pollInvalid = new InvalidEventTracker(MAX_INVALID_EVENT_STRIKES);
   private replayed = false;
+  // The current poll failure streak has a failed request (not only refused pages).
+  private unreachable = false;
 
   constructor(private readonly ctx: FeedContext) {
     this.intake = new EventIntake(ctx.queue, ctx.follows, this.cursor, ctx.logger);
@@ -84,8 +90,9 @@ export class EventFeed {
   async follow(onReady: () => void): Promise<void> {
     const { options, queue, signal, schedule } = this.ctx;
     if (!(await this.snapshot('replay'))) return;
-    onReady();
+    // Polling first: nothing onReady does may keep the loop from its ticker.
     schedule.startPolling(options.pollInterval);
+    onReady();
     // Backpressure: never hold more than maxQueuedEvents fetched-but-unfinished. Near
     // the bound, wait for a tenth of it (at most a page) rather than one at a time.
     const minimum = Math.min(options.pollLimit, Math.max(1, Math.floor(options.maxQueuedEvents / 10)));
@@ -163,6 +170,7 @@ export class EventFeed {
       this.intake.clearHeld();
       this.intake.forgetNewer();
     }
+    if (mode === 'log check') return;
     const events = this.intake.followed(page, requested);
     if (mode === 'recovery') {
       const queued = this.intake.queueRecovery(events, page.lastEventId, keys);
@@ -198,17 +206,20 @@ export class EventFeed {
     let verdict: ReturnType<PageJudge['judge']>;
     try {
       page = await client.fetchAfter(after, limit, signal);
-      verdict = this.judge.judge(page, after);
+      verdict = this.judge.judge(page, after, limit);
       if (verdict.kind !== 'went-back') this.acceptInvalid(page, this.pollInvalid);
     } catch (error) {
       if (signal.aborted) return 'failed';
       telemetry.poll(false);
+      if (!(error instanceof InvalidEventsError)) this.unreachable = true;
       this.pollFailures.failed(toError(error), requestFailed('poll', toError(error).message));
       // Bad pages may be transient corruption: back off; other failures wait a tick.
       const own = error instanceof InvalidEventsError ? equalJitterBackoff(this.pollFailures.failures, options) : options.pollInterval;
       await schedule.sleep(retryDelay(own, error, options.maxBackoff), signal);
       return 'failed';
     }
+    const reachableAgain = this.unreachable;
+    this.unreachable = false;
     this.fetchSucceeded(this.pollFailures);
     // A snapshot replaced the log while this page was out: it answers for the old one.
     if (epoch !== this.cursor.epoch) return 'full';
@@ -218,6 +229,12 @@ export class EventFeed {
       this.replayed = false; // the fresh snapshot starts the cursor over without a second warning
       await this.snapshot('replay');
       return 'full';
+    }
+    if (reachableAgain) {
+      // Restarted with a fresh log (or restored), a conforming Tenant Manager answers "nothing
+      // new" here: only a snapshot tells. This page belongs to the old log if it went back.
+      logger.log(eventLogCheckAfterOutage(after));
+      if (!(await this.snapshot('log check')) || epoch !== this.cursor.epoch) return 'full';
     }
     const queued = this.intake.queueIncremental(this.intake.followed({ ...page, events: verdict.events }, `poll after ${after}`));
     this.cursor.fetchedThrough(verdict.through, queued);

@@ -69,9 +69,11 @@ export class RunSchedule {
   startResync(schedule: ResyncSchedule, fire: () => void): void {
     if (this.stopped || this.resyncTimer || this.resyncJob) return;
     if (typeof schedule === 'string') {
-      this.resyncJob = CronJob.from({ cronTime: schedule, onTick: fire, start: false });
-      this.register('cron', 'resync', this.resyncJob);
-      this.resyncJob.start();
+      // Started before it is registered: one that cannot start (no next date) throws and leaves nothing behind.
+      const job = CronJob.from({ cronTime: schedule, onTick: fire, start: false });
+      job.start();
+      this.resyncJob = job;
+      this.register('cron', 'resync', job);
       return;
     }
     // Jittered once per run so replicas and restarts do not resync in lockstep.

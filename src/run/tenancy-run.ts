@@ -4,7 +4,7 @@ import type { ProcessingRun, QueuedEvent } from '../dispatch/attempt-runner.js';
 import { KeyedWorkQueue, type QueueItem, type WorkOutcome } from '../dispatch/keyed-work-queue.js';
 import { type StatusPort, StatusWriter } from '../tenant-manager/status-writer.js';
 import { toError } from '../tenancy.errors.js';
-import { handlersStillRunning, resyncSkipped, statusWritesUnsent } from '../tenancy.messages.js';
+import { handlersStillRunning, resyncNotScheduled, resyncSkipped, statusWritesUnsent } from '../tenancy.messages.js';
 import type { TenancyLogger } from '../telemetry/tenancy-logger.js';
 import type { TenancyTelemetry } from '../telemetry/tenancy.telemetry.js';
 import type { ResolvedTenancyOptions } from '../tenancy-options.js';
@@ -55,13 +55,18 @@ export class TenancyRun implements ProcessingRun {
   private ending?: Promise<void>;
   // Attempts running now, by org: a successor waits for them before starting that org.
   private readonly running = new Map<string, Promise<unknown>>();
+  // Earlier runs' attempts still running, by org (never the runs themselves, so old runs
+  // do not stay reachable link by link); an entry goes once its attempt settled.
+  private readonly earlier = new Map<string, Promise<void>>();
   // The newest parked item per resource: a later outcome supersedes it in O(1).
   private readonly parkedByResource = new Map<string, QueueItem<QueuedEvent>>();
 
+  /** `earlier`: the previous run's {@link stillRunning} attempts, held back in this run until they settle. */
   constructor(
     private readonly services: RunServices,
-    private predecessor?: TenancyRun,
+    earlier: ReadonlyMap<string, Promise<unknown>> = new Map(),
   ) {
+    for (const [key, attempt] of earlier) this.holdBack(key, attempt);
     const { options, client, logger, telemetry } = services;
     this.queue = new KeyedWorkQueue<QueuedEvent>(
       options,
@@ -112,9 +117,8 @@ export class TenancyRun implements ProcessingRun {
       .follow(() => {
         if (!this.accepting) return;
         this.stateValue = 'polling';
-        const resync = this.services.options.resyncInterval;
-        if (resync !== undefined) this.schedule.startResync(resync, () => void this.resync());
         onReady();
+        this.scheduleResync();
       })
       .catch((error: unknown) => {
         // follow() handles its own failures; anything here is a bug, never a crash.
@@ -184,20 +188,46 @@ export class TenancyRun implements ProcessingRun {
     };
   }
 
-  /** The attempt (this run's or an older run's) still running for an org, if any. */
-  private attemptOn(key: string): Promise<unknown> | undefined {
-    const own = this.running.get(key);
-    const older = this.predecessor?.attemptOn(key);
-    if (!older) return own;
-    return own ? Promise.all([own, older]) : older;
+  /**
+   * What a successor run must wait for, by org: this run's attempts still running and the
+   * earlier ones it still waits for. A snapshot: the successor never holds this run.
+   */
+  stillRunning(): Map<string, Promise<unknown>> {
+    const handed = new Map<string, Promise<unknown>>(this.earlier);
+    for (const [key, attempt] of this.running) {
+      const older = handed.get(key);
+      handed.set(key, older ? Promise.allSettled([older, attempt]) : attempt);
+    }
+    return handed;
+  }
+
+  /** A resync schedule that cannot start is reported; it never stops the poll loop or readiness. */
+  private scheduleResync(): void {
+    const resync = this.services.options.resyncInterval;
+    if (resync === undefined) return;
+    try {
+      this.schedule.startResync(resync, () => void this.resync());
+    } catch (thrown) {
+      const error = toError(thrown);
+      this.services.logger.failure(error, resyncNotScheduled(resync, error.message.split('\n')[0].trim()));
+    }
+  }
+
+  private holdBack(key: string, attempt: Promise<unknown>): void {
+    const settled = attempt.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.earlier.set(key, settled);
+    void settled.then(() => {
+      if (this.earlier.get(key) === settled) this.earlier.delete(key);
+    });
   }
 
   private async work(item: QueueItem<QueuedEvent>): Promise<WorkOutcome> {
-    const predecessor = this.predecessor;
-    if (predecessor && predecessor.running.size === 0 && !predecessor.predecessor) this.predecessor = undefined;
-    // A handler of the run before (abandoned, maybe still running) must settle first.
-    const earlier = this.predecessor?.attemptOn(item.key);
-    if (earlier) await earlier.catch(() => undefined);
+    // A handler of a run before (abandoned, maybe still running) must settle first.
+    const earlier = this.earlier.get(item.key);
+    if (earlier) await earlier;
     if (!this.accepting) return 'retry';
     const attempt = this.services.attempts.process(item, this);
     this.running.set(item.key, attempt);

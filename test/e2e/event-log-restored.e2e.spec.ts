@@ -39,4 +39,28 @@ describe('the event log goes backwards (e2e)', () => {
     expect(poller.getStatus().completedEventId).toBe(2);
     expect(logs.lines.filter((l) => l.message.includes('event log went back'))).toHaveLength(1);
   });
+
+  it('a Tenant Manager that was down and comes back with a fresh log is followed without anyone calling resync()', async () => {
+    for (const name of ['a', 'b', 'c', 'd']) tm.fake.createOrg(name);
+    const { app, poller, logs } = await tm.apps.start({ url: tm.url, controllerName: CONTROLLER }, [Recorder]);
+    const recorder = app.get(Recorder);
+    await poller.whenIdle();
+    expect(poller.getStatus().fetchCursor).toBe(4);
+    // Down long enough for a poll to fail, then back at the same address with an empty log.
+    const failed = poller.getStatus().counters.polls.failed;
+    await tm.fake.stop();
+    await waitFor(() => poller.getStatus().counters.polls.failed > failed, { message: 'a poll fails while it is down' });
+    await tm.replace({ port: Number(new URL(tm.url).port) });
+    tm.fake.createOrg('fresh');
+    await waitFor(() => recorder.handled.includes('fresh'), {
+      message: `org "fresh" (id 1 of the new log) handled; fetchCursor=${poller.getStatus().fetchCursor}`,
+    });
+    expect(logs.lines.filter((l) => l.message.includes('answers polls again: checking a snapshot'))).toHaveLength(1);
+    const warned = logs.lines.filter((l) => l.message.includes('event log went back'));
+    expect(warned).toHaveLength(1);
+    expect(warned[0].fields).toMatchObject({ cursor: 4, lastEventId: 1 });
+    tm.fake.createOrg('later');
+    await waitFor(() => recorder.handled.includes('later'), { message: 'an event of the new log is delivered' });
+    expect(poller.getStatus().fetchCursor).toBe(2);
+  });
 });

@@ -40,6 +40,13 @@ describe('option validation at startup (e2e)', () => {
     );
   });
 
+  it('a cron resyncInterval that never fires (Feb 30) fails startup naming the option and the value', async () => {
+    const error = await startupError({ ...FAST_TIMINGS, url: URL, controllerName: 'c', resyncInterval: '0 0 30 2 *' });
+    expect(error.message).toBe(
+      'TenancyModule option "resyncInterval" must be a cron expression that fires (no execution date within the next 8 years) (got "0 0 30 2 *")',
+    );
+  });
+
   it('a custom coordinator with inverted timings fails startup', async () => {
     const error = await startupError({
       ...FAST_TIMINGS,

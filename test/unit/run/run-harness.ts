@@ -30,7 +30,7 @@ export function makeRun(
       telemetry: new TenancyTelemetry(options, new TenancyLogger(options)),
       logger: new TenancyLogger(options),
     },
-    predecessor,
+    predecessor?.stillRunning(),
   );
 }
 

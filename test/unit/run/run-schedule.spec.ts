@@ -50,4 +50,21 @@ describe('RunSchedule', () => {
     );
     expect(() => resolveTenancyOptions({ ...base, resyncInterval: 0 })).toThrow(/"resyncInterval" must be positive/);
   });
+
+  it('a cron resyncInterval that never fires (Feb 30) is rejected by the resolver, naming the option and the value', () => {
+    const base = { url: 'http://127.0.0.1:1', controllerName: 'c' };
+    const never = () => resolveTenancyOptions({ ...base, resyncInterval: '0 0 30 2 *' });
+    expect(never).toThrow(TenancyConfigurationError);
+    expect(never).toThrow(/TenancyModule option "resyncInterval" must be a cron expression that fires \(.*\) \(got "0 0 30 2 \*"\)/);
+    // Rare but real dates still pass.
+    expect(resolveTenancyOptions({ ...base, resyncInterval: '0 0 29 2 *' }).resyncInterval).toBe('0 0 29 2 *');
+  });
+
+  it('a cron resync that cannot start throws from startResync and leaves no job registered', () => {
+    const registry = new SchedulerRegistry();
+    const schedule = new RunSchedule('ctl', registry);
+    expect(() => schedule.startResync('0 0 30 2 *', () => {})).toThrow(/No execution date/);
+    expect(registry.doesExist('cron', 'tenancy:ctl:resync')).toBe(false);
+    schedule.stop();
+  });
 });

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { RunSchedule } from '../../../src/run/run-schedule.js';
 import type { TenancyRun } from '../../../src/run/tenancy-run.js';
 import { MAX_INVALID_EVENT_STRIKES } from '../../../src/tenancy.constants.js';
 import { TenantManagerRequestError } from '../../../src/tenancy.errors.js';
@@ -77,6 +78,72 @@ describe('TenancyRun (unit, scripted Tenant Manager)', () => {
     expect(lines('event log went back')).toHaveLength(1);
   });
 
+  it('event log goes backwards: a Tenant Manager that answers again after failed polls is checked with a snapshot, so a fresh log is followed without resync()', async () => {
+    for (const name of ['a', 'b', 'c', 'd', 'e']) tm.createOrg(name);
+    const run = recording();
+    await startRun(run);
+    await run.whenIdle();
+    const replays = tm.replays;
+    // Down: polls fail. Back with a fresh log, whose empty "after 5" page looks like nothing new.
+    tm.pageOverride = () => {
+      throw new Error('connect ECONNREFUSED 127.0.0.1:1');
+    };
+    const failedFrom = tm.polls.length;
+    await waitFor(() => tm.polls.length >= failedFrom + 2);
+    tm.restoreTo(0);
+    tm.createOrg('fresh');
+    tm.pageOverride = undefined;
+    await waitFor(() => handled.includes('created:fresh'), { message: 'the org of the fresh log is handled' });
+    expect(tm.replays).toBe(replays + 1);
+    expect(lines('answers polls again: checking a snapshot')).toHaveLength(1);
+    expect(lines('event log went back')).toHaveLength(1);
+    tm.createOrg('later');
+    await waitFor(() => handled.includes('created:later'));
+    expect(run.feed.cursor.fetched).toBe(2);
+    // Healthy polls since then: no further resync.
+    expect(tm.replays).toBe(replays + 1);
+  });
+
+  it('after failed polls against the same log the check snapshot is dropped: nothing is handled twice, the poll page is not lost', async () => {
+    tm.createOrg('a');
+    const run = recording();
+    await startRun(run);
+    await run.whenIdle();
+    const replays = tm.replays;
+    let failures = 0;
+    tm.pageOverride = () => {
+      if (failures < 2) {
+        failures += 1;
+        throw new Error('HTTP 503');
+      }
+      return undefined;
+    };
+    tm.createOrg('b');
+    await waitFor(() => handled.includes('created:b'));
+    await run.whenIdle();
+    expect(tm.replays).toBe(replays + 1);
+    expect(lines('answers polls again: checking a snapshot against our cursor 1')).toHaveLength(1);
+    expect(handled).toEqual(['created:a', 'created:b']);
+    expect(run.feed.cursor.completed).toBe(2);
+    expect(lines('event log went back')).toEqual([]);
+  });
+
+  it('a refused self-contradictory poll page is no outage: its streak ending takes no snapshot', async () => {
+    tm.createOrg('a');
+    const run = recording();
+    await startRun(run);
+    await run.whenIdle();
+    const replays = tm.replays;
+    let served = 0;
+    tm.pageOverride = (after) =>
+      served === 0 ? (served++, { events: [], lastEventId: after + 10, received: 0, unknown: [], invalid: [] }) : undefined;
+    await waitFor(() => served === 1);
+    tm.createOrg('b');
+    await waitFor(() => handled.includes('created:b'));
+    expect(tm.replays).toBe(replays);
+    expect(lines('answers polls again')).toEqual([]);
+  });
+
   it('event log goes backwards: a poll answered for the old log after a snapshot replaced it does not move the cursor', async () => {
     for (const name of ['a', 'b', 'c', 'd', 'e']) tm.createOrg(name);
     const run = recording();
@@ -133,6 +200,61 @@ describe('TenancyRun (unit, scripted Tenant Manager)', () => {
     expect(served).toBe(MAX_INVALID_EVENT_STRIKES);
     await waitFor(() => tm.polls.includes(3));
     expect(handled).toEqual(['created:a', 'created:b', 'created:c']);
+  });
+
+  it('an empty poll page whose lastEventId runs ahead of after is malformed: the cursor stays and the events in between are handled', async () => {
+    const run = recording();
+    await startRun(run);
+    // Claims the log reaches 50 while carrying no event: trusting it would skip 1..50.
+    let served = 0;
+    tm.pageOverride = (after) =>
+      after === 0 && served === 0 ? (served++, { events: [], lastEventId: 50, received: 0, unknown: [], invalid: [] }) : undefined;
+    await waitFor(() => served === 1 && tm.polls.length >= 2);
+    expect(run.feed.cursor.fetched).toBe(0);
+    for (const name of ['x', 'y', 'z']) tm.createOrg(name);
+    await waitFor(() => handled.length === 3, { message: `events 1..3 handled (cursor ${run.feed.cursor.fetched})` });
+    expect(handled).toEqual(['created:x', 'created:y', 'created:z']);
+    expect(run.feed.cursor.fetched).toBe(3);
+    expect(lines('lastEventId 50 on an empty page (must be 0)')).toHaveLength(1);
+  });
+
+  it('a poll page with more events than the limit asked for is malformed: fetched-but-unfinished events never exceed maxQueuedEvents', async () => {
+    tm.createOrg('first');
+    const held = gate();
+    const handledNames: string[] = [];
+    const run = track(
+      makeRun(
+        tm,
+        async (item) => {
+          await held.promise;
+          handledNames.push(item.payload.event.resourceName);
+          return 'done' as const;
+        },
+        { pollLimit: 5, maxQueuedEvents: 10, concurrency: 1 },
+      ),
+    );
+    let mostHeld = 0;
+    const push = run.queue.push.bind(run.queue);
+    run.queue.push = (...args: Parameters<typeof push>) => {
+      const pushed = push(...args);
+      mostHeld = Math.max(mostHeld, run.queue.size);
+      return pushed;
+    };
+    await startRun(run);
+    for (let i = 0; i < 40; i += 1) tm.createOrg(`flood-${i}`);
+    // Every page ignores the limit: the whole rest of the log at once.
+    tm.pageOverride = (after) => {
+      const events = tm.log.filter((e) => e.id > after);
+      return events.length > 0 ? { events, lastEventId: events.at(-1)!.id, received: events.length, unknown: [], invalid: [] } : undefined;
+    };
+    await waitFor(() => run.queue.size >= 10, { message: 'the queue fills up to its bound' });
+    expect(mostHeld).toBeLessThanOrEqual(10);
+    held.open();
+    await waitFor(() => run.feed.cursor.fetched === tm.lastEventId, { timeout: 10_000 });
+    await run.whenIdle();
+    expect(handledNames).toEqual(['first', ...Array.from({ length: 40 }, (_, i) => `flood-${i}`)]);
+    expect(mostHeld).toBeLessThanOrEqual(10);
+    expect(lines('events for limit').length).toBeGreaterThan(0);
   });
 
   it('unknown-type events are summarised: one line per page with a count', async () => {
@@ -256,5 +378,80 @@ describe('TenancyRun (unit, scripted Tenant Manager)', () => {
     expect(first.feed.replayProgress?.snapshot().finishedAt).toBeNull();
     expect(second.feed.cursor.completed).toBe(tm.lastEventId);
     expect(first.status.pending).toBe(0);
+  });
+
+  it('a handler of a run two terms back still holds back its org: runs hand on their still-running attempts, not themselves', async () => {
+    const a = tm.createOrg('a');
+    tm.createOrg('b');
+    const timeline: string[] = [];
+    const held = gate();
+    const first = track(
+      makeRun(tm, async (item) => {
+        if (item.payload.event.resourceId === a) await held.promise;
+        timeline.push(`first end ${item.payload.event.resourceName}`);
+        return 'done' as const;
+      }),
+    );
+    await startRun(first);
+    await waitFor(() => first.stillRunning().has(a));
+    const firstEnded = first.abandon('renew refused');
+    // The second term is lost before its replay of org a could start.
+    const second = track(makeRun(tm, () => 'done', {}, first));
+    await startRun(second);
+    await second.abandon('renew refused');
+    expect([...second.stillRunning().keys()]).toEqual([a]);
+    const third = track(
+      makeRun(
+        tm,
+        (item) => {
+          timeline.push(`third start ${item.payload.event.resourceName}`);
+          return 'done';
+        },
+        {},
+        second,
+      ),
+    );
+    await startRun(third);
+    await waitFor(() => timeline.includes('third start b'));
+    expect(timeline).not.toContain('third start a');
+    held.open();
+    await waitFor(() => timeline.includes('third start a'));
+    expect(timeline.indexOf('first end a')).toBeLessThan(timeline.indexOf('third start a'));
+    await firstEnded;
+    // Settled attempts are forgotten: nothing is handed on any more.
+    await waitFor(() => third.stillRunning().size === 0);
+  });
+
+  it('a resync schedule that fails to start is reported, and neither readiness nor polling depends on it', async () => {
+    const startResync = vi.spyOn(RunSchedule.prototype, 'startResync').mockImplementation(() => {
+      throw new Error('No execution date was found in the next 8 years.');
+    });
+    try {
+      tm.createOrg('a');
+      const run = track(
+        makeRun(
+          tm,
+          (item) => {
+            handled.push(item.payload.event.resourceName);
+            return 'done';
+          },
+          { resyncInterval: 60_000 },
+        ),
+      );
+      let ready = false;
+      run.start(() => (ready = true));
+      await waitFor(() => ready, { message: 'the ready callback ran' });
+      expect(startResync).toHaveBeenCalledTimes(1);
+      tm.createOrg('after-replay');
+      await waitFor(() => handled.includes('after-replay'), { message: 'polling goes on' });
+      expect(run.state).toBe('polling');
+      const reported = lines('could not be scheduled');
+      expect(reported).toHaveLength(1);
+      expect(reported[0].level).toBe('error');
+      expect(reported[0].message).toContain('resyncInterval 60000 could not be scheduled (No execution date was found');
+      expect(lines('poller loop crashed')).toEqual([]);
+    } finally {
+      startResync.mockRestore();
+    }
   });
 });
