@@ -61,6 +61,12 @@ class TenancyOptionsSchema {
   @Max(MAX_TIMER, { message: `must be at most ${MAX_TIMER}` })
   handlerTimeout?: number;
 
+  @IsOptional()
+  @IsInt({ message: 'must be an integer number of milliseconds' })
+  @Min(0, { message: 'must not be negative' })
+  @Max(MAX_TIMER, { message: `must be at most ${MAX_TIMER}` })
+  inProgressAfter?: number;
+
   @IsInt({ message: 'must be an integer number of milliseconds' })
   @Min(1, { message: 'must be positive' })
   @Max(MAX_TIMER, { message: `must be at most ${MAX_TIMER}` })
@@ -116,6 +122,7 @@ export function resolveTenancyOptions(
     internalToken: options.internalToken ?? (env[ENV_INTERNAL_TOKEN] || undefined),
     autoStart: options.autoStart ?? DEFAULTS.autoStart,
     handlerTimeout: options.handlerTimeout,
+    inProgressAfter: options.inProgressAfter,
     shutdownTimeout: options.shutdownTimeout ?? DEFAULTS.shutdownTimeout,
     concurrency: options.concurrency ?? DEFAULTS.concurrency,
     maxAttempts: options.maxAttempts,
@@ -185,6 +192,7 @@ const KNOWN_OPTIONS = Object.freeze({
   internalToken: true,
   autoStart: true,
   handlerTimeout: true,
+  inProgressAfter: true,
   shutdownTimeout: true,
   concurrency: true,
   maxAttempts: true,
