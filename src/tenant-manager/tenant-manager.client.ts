@@ -90,7 +90,7 @@ export class TenantManagerClient implements OnApplicationShutdown {
   private async fetchEvents(path: string, signal?: AbortSignal): Promise<DecodedEventsPage> {
     const body = await this.call('events', 'GET', path, undefined, signal);
     try {
-      return decodeEventsPage(body);
+      return await decodeEventsPage(body);
     } catch (error) {
       // MalformedResponseError, or a body too large to parse: a failed request either way.
       throw new TenantManagerRequestError(
