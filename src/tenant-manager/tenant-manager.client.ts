@@ -129,9 +129,11 @@ export class TenantManagerClient implements OnApplicationShutdown {
       this.deadlines.finish(call);
     }
     const status = response.status;
-    if (status === 200) return response.body;
+    const text = response.body;
+    if (text !== '') response.body = '';
+    if (status === 200) return text;
     throw new TenantManagerRequestError(
-      requestError(method, this.shownPrefix + path, httpStatusFailed(status, errorText(status, response.body))),
+      requestError(method, this.shownPrefix + path, httpStatusFailed(status, errorText(status, text))),
       status,
       { retryAfter: status === 429 || status === 503 ? parseRetryAfter(response.retryAfter) : undefined },
     );

@@ -33,7 +33,12 @@ export type TransportMethod = 'GET' | 'PUT' | 'DELETE';
 
 export interface TransportResponse {
   readonly status: number;
-  readonly body: string;
+  /**
+   * The client takes it (sets it to '') once read: a transport's request objects
+   * may stay reachable from a keep-alive socket until its next request, and a
+   * replay body is tens of MiB that would otherwise live through the whole replay.
+   */
+  body: string;
   /** The raw `Retry-After` header, when the server sent one. */
   readonly retryAfter?: string;
 }
