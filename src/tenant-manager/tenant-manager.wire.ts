@@ -63,6 +63,7 @@ export async function decodeEventsPage(body: string): Promise<DecodedEventsPage>
     throw new MalformedResponseError(`"lastEventId" is not a non-negative integer (got ${JSON.stringify(lastEventId)})`);
   }
   const page: DecodedEventsPage = { events: [], lastEventId, received: events.length, unknown: [], invalid: [] };
+  const shared = new SharedStrings();
   for (const raw of events) {
     if (raw !== null && typeof raw === 'object') {
       const { eventType, resourceType } = raw as { eventType?: unknown; resourceType?: unknown };
@@ -83,15 +84,18 @@ export async function decodeEventsPage(body: string): Promise<DecodedEventsPage>
       continue;
     }
     const dto = raw as WireEvent;
+    // An org's id and name come once with the org and again with each of its projects:
+    // one string each for the whole page (a queued 100k replay holds every one of them).
+    const resourceName = dto.resourceType === ResourceType.Org ? shared.of(dto.resourceName) : dto.resourceName;
     page.events.push(
       new TenancyEvent({
         id: dto.id,
         eventType: dto.eventType,
         resourceType: dto.resourceType,
-        resourceId: dto.resourceId,
-        resourceName: dto.resourceName,
-        orgId: dto.orgId ?? null,
-        orgName: dto.orgName ?? null,
+        resourceId: dto.resourceType === ResourceType.Org ? shared.of(dto.resourceId) : dto.resourceId,
+        resourceName,
+        orgId: dto.orgId == null ? null : shared.of(dto.orgId),
+        orgName: dto.orgName == null ? null : shared.of(dto.orgName),
         folderId: dto.folderId ?? null,
         createdAt: new Date(dto.createdAt),
       }),
@@ -132,6 +136,18 @@ function obviouslyValid(raw: Record<string, unknown>): boolean {
 // Loaded on the first event the fast check does not accept: class-validator costs
 // ~90 ms of start-up (bench --startup), and a healthy Tenant Manager never needs it.
 let schema: Promise<typeof import('./wire-event.schema.js')> | undefined;
+
+/** Equal strings of one page as one instance (JSON.parse makes a fresh copy of each). */
+class SharedStrings {
+  private readonly known = new Map<string, string>();
+
+  of(text: string): string {
+    const known = this.known.get(text);
+    if (known !== undefined) return known;
+    this.known.set(text, text);
+    return text;
+  }
+}
 
 function isPlainObject(raw: unknown): raw is Record<string, unknown> {
   return raw !== null && typeof raw === 'object' && !Array.isArray(raw);
