@@ -39,6 +39,8 @@ export interface ClientJob {
   readonly timeoutMs: number;
   /** Library `concurrency` (the baseline's agent gets the same maxSockets = concurrency + 2). */
   readonly concurrency: number;
+  /** Library `inProgressAfter` (ms); unset: the default (always write in_progress first). Library runs only. */
+  readonly inProgressAfter?: number;
   /** What-if patches of the library (bench/experiments.ts); library runs only. */
   readonly experiments?: readonly string[];
   /** After the window: idle this long, then sample idle RSS (0: no idle sample). */

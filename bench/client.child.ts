@@ -62,6 +62,7 @@ async function runLibrary(job: ClientJob, peer: IpcPeer): Promise<ClientResult> 
         pollInterval: job.pollInterval,
         pollLimit: job.pollLimit,
         concurrency: job.concurrency,
+        inProgressAfter: job.inProgressAfter,
         onError: () => {
           reportedErrors += 1;
         },

@@ -9,6 +9,9 @@ import type { ArrangeOp, ServerStats, Slot } from './server.api.js';
 import type { ServerProcess } from './server.control.js';
 import { count, ms, ratio, round, summarize } from './stats.js';
 
+/** S1P's `inProgressAfter`: far longer than a no-op handler takes. */
+const IN_PROGRESS_AFTER_MS = 1_000;
+
 /** The library's default concurrency, which the targets assume. */
 export const LIBRARY_CONCURRENCY = 8;
 /** The baseline is sequential: one connection in use, +2 slack like the library's bound. */
@@ -90,6 +93,7 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
   S1: replayNoop,
   S1L: replayNoopLoaded,
   S1R: replayWithLatency,
+  S1P: replayNoopInProgressAfter,
   S2: replaySlowHandler,
   S3: backlogDrain,
   S4: steadyStateLatency,
@@ -126,6 +130,22 @@ async function replayNoopLoaded(ctx: BenchContext): Promise<ScenarioResult> {
     note:
       'S1 with a busy-loop process (started before the client is spawned, killed when its window ends) taking one of the cores: ' +
       'client and server share what is left, as they do when other work runs on the machine.',
+  });
+}
+
+/** Issue 14 item 3: S1 with `inProgressAfter`, as on a restart replay of converged resources. */
+async function replayNoopInProgressAfter(ctx: BenchContext): Promise<ScenarioResult> {
+  const { orgs, projects } = ctx.sizes.s1;
+  return replayScenario(ctx, {
+    id: 'S1P',
+    title: `replay, no-op handler, library with inProgressAfter ${IN_PROGRESS_AFTER_MS} ms`,
+    orgs,
+    projects,
+    handler: { delayMs: 0 },
+    inProgressAfter: IN_PROGRESS_AFTER_MS,
+    note:
+      `S1 with the library option inProgressAfter: ${IN_PROGRESS_AFTER_MS}: a handler done sooner gets one status write (completed), ` +
+      'not in_progress then completed. The baseline (reference algorithm) always writes twice.',
   });
 }
 
@@ -179,6 +199,8 @@ async function replayScenario(
     issue14?: boolean;
     /** Sample idle RSS after the replay. */
     idle?: boolean;
+    /** Library option `inProgressAfter` (ms). */
+    inProgressAfter?: number;
   },
 ): Promise<ScenarioResult> {
   const total = spec.orgs * (1 + spec.projects);
@@ -192,7 +214,7 @@ async function replayScenario(
     stop: { kind: 'replay' } as const,
     idleMs: spec.idle ? ctx.sizes.idleMs : 0,
   };
-  const lib = await measureOne(ctx, spec.id, 'library', base, spec.loaded);
+  const lib = await measureOne(ctx, spec.id, 'library', { ...base, inProgressAfter: spec.inProgressAfter }, spec.loaded);
   const ref = await measureOne(ctx, spec.id, 'baseline', base, spec.loaded);
   const library = metrics(lib, total);
   const baseline = metrics(ref, total);
@@ -219,6 +241,16 @@ async function replayScenario(
         ? []
         : [{ name: 'speed-up vs baseline', target: `≥ ${spec.minSpeedup}×`, actual: ratio(speedup), pass: speedup >= spec.minSpeedup }]),
       ...(spec.issue14 ? issue14ReplayTargets(library, baseline, { rss: !spec.loaded }) : []),
+      ...(spec.inProgressAfter === undefined
+        ? []
+        : [
+            {
+              name: 'requests per event with inProgressAfter (#14)',
+              target: '1.00',
+              actual: library.requestsPerEvent.toFixed(2),
+              pass: library.requestsPerEvent.toFixed(2) === '1.00',
+            },
+          ]),
       keepAliveTarget(library, baseline),
     ],
     checks: [...allCompleted('library', lib, total), ...allCompleted('baseline', ref, total)],
@@ -461,7 +493,7 @@ async function scale(ctx: BenchContext): Promise<ScenarioResult> {
 
 // --- running clients ----------------------------------------------------------------
 
-type JobShape = Pick<ClientJob, 'pollInterval' | 'pollLimit' | 'handler' | 'idleMs'> & { stop: StopRule };
+type JobShape = Pick<ClientJob, 'pollInterval' | 'pollLimit' | 'handler' | 'idleMs' | 'inProgressAfter'> & { stop: StopRule };
 
 function jobFor(ctx: BenchContext, client: ClientKind, shape: JobShape): ClientJob {
   const experiments = client === 'library' ? ctx.experiments : [];

@@ -27,6 +27,12 @@ export interface StartupResult {
 const LOADED_BY_NEST = new Set(['@nestjs/common', '@nestjs/core', 'reflect-metadata', 'rxjs']);
 
 /**
+ * Dependencies the library imports on demand only, never at start-up: class-validator
+ * is loaded for the first event the wire decoder's fast check does not accept.
+ */
+const LOADED_ON_DEMAND = new Set(['class-validator']);
+
+/**
  * What importing the library pulls in besides its own code, from its package.json:
  * `dependencies`, and the required peers a host installs for it (optional peers are
  * loaded lazily, if at all, so they are not start-up).
@@ -39,7 +45,7 @@ async function runtimeDependencies(): Promise<string[]> {
     peerDependenciesMeta?: Record<string, { optional?: boolean }>;
   };
   const peers = Object.keys(manifest.peerDependencies ?? {}).filter((name) => !manifest.peerDependenciesMeta?.[name]?.optional);
-  return [...Object.keys(manifest.dependencies ?? {}), ...peers].filter((name) => !LOADED_BY_NEST.has(name));
+  return [...Object.keys(manifest.dependencies ?? {}), ...peers].filter((name) => !LOADED_BY_NEST.has(name) && !LOADED_ON_DEMAND.has(name));
 }
 
 async function measure(job: StartupJob): Promise<StartupResult> {

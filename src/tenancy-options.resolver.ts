@@ -1,91 +1,12 @@
-import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, ValidateIf, validateSync } from 'class-validator';
 import { CronTime } from 'cron';
-import { MAX_TIMER_MS as MAX_TIMER, unknownKeys } from './common/option-problem.js';
+import { unknownKeys } from './common/option-problem.js';
 import { coordinationProblems, leaseKeysOf } from './coordination/coordination.options.js';
-import { DEFAULTS, ENV_INTERNAL_TOKEN, ENV_TENANT_MANAGER_URL, MAX_POLL_LIMIT } from './tenancy.constants.js';
+import { DEFAULTS, ENV_INTERNAL_TOKEN, ENV_TENANT_MANAGER_URL } from './tenancy.constants.js';
 import { TenancyConfigurationError } from './tenancy.errors.js';
 import { describeValue, invalidOption, unknownOption } from './tenancy.messages.js';
 import { redactCredentials } from './tenant-manager/redact-url.js';
 import type { ResolvedTenancyOptions, TenancyModuleOptions } from './tenancy-options.js';
-
-/** class-validator schema; the only place the rules live. */
-class TenancyOptionsSchema {
-  @IsString({ message: 'must be a string' })
-  @IsNotEmpty({ message: 'is required (or set TENANT_MANAGER_URL)' })
-  url: string;
-
-  @IsString({ message: 'must be a string' })
-  @IsNotEmpty({ message: 'is required' })
-  controllerName: string;
-
-  @IsInt({ message: 'must be an integer number of milliseconds' })
-  @Min(1, { message: 'must be positive' })
-  @Max(MAX_TIMER, { message: `must be at most ${MAX_TIMER}` })
-  pollInterval: number;
-
-  @IsInt({ message: 'must be an integer' })
-  @Min(1, { message: `must be between 1 and ${MAX_POLL_LIMIT}` })
-  @Max(MAX_POLL_LIMIT, { message: `must be between 1 and ${MAX_POLL_LIMIT} (the Tenant Manager rejects more)` })
-  pollLimit: number;
-
-  @IsInt({ message: 'must be an integer number of milliseconds' })
-  @Min(1, { message: 'must be positive' })
-  @Max(MAX_TIMER, { message: `must be at most ${MAX_TIMER}` })
-  initialBackoff: number;
-
-  @IsInt({ message: 'must be an integer number of milliseconds' })
-  @Min(1, { message: 'must be positive' })
-  @Max(MAX_TIMER, { message: `must be at most ${MAX_TIMER}` })
-  maxBackoff: number;
-
-  @IsInt({ message: 'must be an integer number of milliseconds' })
-  @Min(1, { message: 'must be positive' })
-  @Max(MAX_TIMER, { message: `must be at most ${MAX_TIMER}` })
-  httpTimeout: number;
-
-  @IsInt({ message: 'must be an integer number of bytes' })
-  @Min(1, { message: 'must be positive' })
-  maxResponseBytes: number;
-
-  @IsOptional()
-  @IsString({ message: 'must be a string' })
-  @IsNotEmpty({ message: 'must not be empty' })
-  internalToken?: string;
-
-  @IsBoolean({ message: 'must be a boolean' })
-  autoStart: boolean;
-
-  @IsOptional()
-  @IsInt({ message: 'must be an integer number of milliseconds' })
-  @Min(1, { message: 'must be positive' })
-  @Max(MAX_TIMER, { message: `must be at most ${MAX_TIMER}` })
-  handlerTimeout?: number;
-
-  @IsInt({ message: 'must be an integer number of milliseconds' })
-  @Min(1, { message: 'must be positive' })
-  @Max(MAX_TIMER, { message: `must be at most ${MAX_TIMER}` })
-  shutdownTimeout: number;
-
-  @IsInt({ message: 'must be an integer' })
-  @Min(1, { message: 'must be positive' })
-  concurrency: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be an integer' })
-  @Min(1, { message: 'must be positive' })
-  maxAttempts?: number;
-
-  @IsInt({ message: 'must be an integer' })
-  @Min(1, { message: 'must be positive' })
-  maxQueuedEvents: number;
-
-  // A number of milliseconds, or a cron expression (checked in resolveTenancyOptions).
-  @ValidateIf((o: { resyncInterval?: unknown }) => o.resyncInterval !== undefined && typeof o.resyncInterval !== 'string')
-  @IsInt({ message: 'must be an integer number of milliseconds or a cron expression' })
-  @Min(1, { message: 'must be positive' })
-  @Max(MAX_TIMER, { message: `must be at most ${MAX_TIMER}` })
-  resyncInterval?: number | string;
-}
+import { optionViolations } from './tenancy-options.rules.js';
 
 const SECRET_FIELDS = new Set(['internalToken']);
 
@@ -116,21 +37,20 @@ export function resolveTenancyOptions(
     internalToken: options.internalToken ?? (env[ENV_INTERNAL_TOKEN] || undefined),
     autoStart: options.autoStart ?? DEFAULTS.autoStart,
     handlerTimeout: options.handlerTimeout,
+    inProgressAfter: options.inProgressAfter,
     shutdownTimeout: options.shutdownTimeout ?? DEFAULTS.shutdownTimeout,
     concurrency: options.concurrency ?? DEFAULTS.concurrency,
     maxAttempts: options.maxAttempts,
     maxQueuedEvents: options.maxQueuedEvents ?? DEFAULTS.maxQueuedEvents,
     resyncInterval: options.resyncInterval,
   };
-  // A plain copy: class-transformer would try to construct object values (a URL given as url) and throw.
-  const schema = Object.assign(new TenancyOptionsSchema(), candidate);
-  const errors = validateSync(schema, { forbidUnknownValues: false });
-  const problems = errors.map((error) => {
+  const violations = optionViolations(candidate);
+  const problems = violations.map((violation) => {
     // A URL's credentials never reach an option error either.
-    const shown = SECRET_FIELDS.has(error.property) ? '[redacted]' : redactCredentials(describeValue(error.value));
-    return invalidOption(error.property, shown, firstRule(error.constraints));
+    const shown = SECRET_FIELDS.has(violation.field) ? '[redacted]' : redactCredentials(describeValue(violation.value));
+    return invalidOption(violation.field, shown, violation.rule);
   });
-  const invalid = new Set(errors.map((e) => e.property));
+  const invalid = new Set(violations.map((v) => v.field));
   if (options.onError !== undefined && typeof options.onError !== 'function') {
     problems.push(invalidOption('onError', describeValue(options.onError), 'must be a function'));
   }
@@ -182,6 +102,7 @@ const KNOWN_OPTIONS = Object.freeze({
   internalToken: true,
   autoStart: true,
   handlerTimeout: true,
+  inProgressAfter: true,
   shutdownTimeout: true,
   concurrency: true,
   maxAttempts: true,
@@ -229,15 +150,6 @@ function checkTransport(value: unknown): { shown: string; rule: string } | undef
     return { shown: 'an object without httpService.axiosRef', rule };
   }
   return undefined;
-}
-
-// "Is required" explains a missing value best, then the type rule ("must be an integer" beats "must be positive" for 0.5).
-const RULE_PRIORITY = ['isNotEmpty', 'isString', 'isInt', 'isBoolean', 'min', 'max'];
-
-function firstRule(constraints: Record<string, string> | undefined): string {
-  if (!constraints) return 'is invalid';
-  for (const rule of RULE_PRIORITY) if (constraints[rule]) return constraints[rule];
-  return Object.values(constraints)[0] ?? 'is invalid';
 }
 
 const REGISTRY_METHODS = ['registerMetric', 'getSingleMetric', 'removeSingleMetric'] as const;

@@ -70,6 +70,12 @@ export interface TenancyModuleOptions {
   autoStart?: boolean;
   /** Abort and fail a handler attempt after this long. Default: none. */
   handlerTimeout?: number;
+  /**
+   * Write the `in_progress` status only when a handler is still running after this
+   * long; a handler that finishes sooner costs one status write (its outcome), not
+   * two. Default: none (always write `in_progress` first, as the reference client).
+   */
+  inProgressAfter?: number;
   /** How long shutdown waits for in-flight handlers and status writes. Default 10000. */
   shutdownTimeout?: number;
   /** Handlers in flight at once across all orgs (one org is always sequential). Default 8. */
@@ -118,6 +124,7 @@ export interface ResolvedTenancyOptions {
   readonly internalToken?: string;
   readonly autoStart: boolean;
   readonly handlerTimeout?: number;
+  readonly inProgressAfter?: number;
   readonly shutdownTimeout: number;
   readonly concurrency: number;
   readonly maxAttempts?: number;

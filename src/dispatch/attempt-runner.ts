@@ -36,6 +36,16 @@ export interface ProcessingRun {
   readonly status: StatusWriter;
 }
 
+// The constant wanted states, shared by every event.
+const IN_PROGRESS: WantedStatus = Object.freeze({ kind: 'put', status: ControllerStatus.InProgress, message: '' });
+const COMPLETED: WantedStatus = Object.freeze({ kind: 'put', status: ControllerStatus.Completed, message: '' });
+const DELETE: WantedStatus = Object.freeze({ kind: 'delete' });
+
+/** `inProgressAfter` passed and the handler still runs: say so (a timer callback, no closure). */
+function writeInProgress(run: ProcessingRun, resourceType: string, resourceId: string): void {
+  if (!run.closed) run.status.post(resourceType, resourceId, IN_PROGRESS);
+}
+
 // Unique per attempt across replicas and restarts without a random call per event.
 const DISPATCH_PREFIX = randomBytes(4).toString('hex');
 let dispatchSequence = 0;
@@ -43,7 +53,9 @@ let dispatchSequence = 0;
 /**
  * One attempt at one event, with the reference client's status lifecycle:
  * `in_progress`, the handlers, then `completed` (created) or a status DELETE
- * (deleted) on success, `error` with the message on failure. Logs the outcome of
+ * (deleted) on success, `error` with the message on failure. With
+ * `inProgressAfter`, `in_progress` is written only for a handler still running
+ * after that long (a converged replay then costs one write per event). Logs the outcome of
  * every attempt once, with structured fields.
  */
 @Injectable()
@@ -67,15 +79,17 @@ export class AttemptRunner {
     // Status writes are never awaited: the writer sends them in order per resource,
     // and a status write never decides an event, so a slow status endpoint slows
     // status only (S2 in `npm run bench`: 5.3× → 7.3× the reference).
-    const write = (wanted: WantedStatus) => {
-      if (!run.closed) void run.status.report(resourceType, resourceId, wanted);
-    };
-    write({ kind: 'put', status: ControllerStatus.InProgress, message: '' });
+    const status = run.status;
+    const inProgressAfter = this.options.inProgressAfter;
+    let inProgressTimer: NodeJS.Timeout | undefined;
+    if (inProgressAfter === undefined) status.post(resourceType, resourceId, IN_PROGRESS);
+    else inProgressTimer = setTimeout(writeInProgress, inProgressAfter, run, resourceType, resourceId);
     const result = await this.dispatcher.dispatch(event, handlers, {
       replay,
       attempt: item.attempt,
       shutdown: run.shutdown,
     });
+    clearTimeout(inProgressTimer);
     const fields = () => ({
       dispatchId: `${DISPATCH_PREFIX}-${++dispatchSequence}`,
       eventId: event.id,
@@ -92,14 +106,12 @@ export class AttemptRunner {
     if (!result.error) {
       // Deleting our row on a successful delete is what lets the Tenant Manager
       // hard-delete the resource; until then it stays "deleting" (and is replayed).
-      write(
-        event.eventType === EventType.Deleted
-          ? { kind: 'delete' }
-          : { kind: 'put', status: ControllerStatus.Completed, message: '' },
-      );
+      if (!run.closed) status.post(resourceType, resourceId, event.eventType === EventType.Deleted ? DELETE : COMPLETED);
       this.telemetry.eventOutcome(resourceType, event.eventType, 'success');
       // Per event: verbose, and its fields are built only when someone reads them.
       this.logger.verbose(eventHandled(event, item.attempt), fields);
+      // A replay must not run ahead of its status writes without bound (memory).
+      if (status.congested) await status.whenRoom();
       return 'done';
     }
     if (run.shutdown.aborted) {
@@ -111,7 +123,7 @@ export class AttemptRunner {
     }
     const error = result.error;
     queued.lastError = error.message;
-    write({ kind: 'put', status: ControllerStatus.Error, message: error.message });
+    if (!run.closed) status.post(resourceType, resourceId, { kind: 'put', status: ControllerStatus.Error, message: error.message });
     const maxAttempts = this.options.maxAttempts;
     const park = error.terminal || (maxAttempts !== undefined && item.attempt >= maxAttempts);
     this.telemetry.eventOutcome(resourceType, event.eventType, park ? 'parked' : 'failure');

@@ -10,6 +10,7 @@ import {
   type TransportMethod,
   type TransportResponse,
 } from './tenant-manager.transport.js';
+import type { TransportCall } from './transport-call.js';
 
 /**
  * The part of an axios instance this transport uses. Structural, so that neither
@@ -71,7 +72,7 @@ export class AxiosTransport implements TenantManagerTransport {
     method: TransportMethod,
     path: string,
     body: string | undefined,
-    signal: AbortSignal,
+    call: TransportCall,
   ): Promise<TransportResponse> {
     const agent = this.agents?.[channel];
     const config = {
@@ -79,7 +80,7 @@ export class AxiosTransport implements TenantManagerTransport {
       method,
       headers: body === undefined ? this.headers : this.jsonHeaders,
       data: body,
-      signal,
+      signal: call.signal,
       responseType: 'text',
       transformResponse: [keepText],
       validateStatus: everyStatus,

@@ -9,9 +9,13 @@ import {
   type TransportMethod,
   type TransportResponse,
 } from './tenant-manager.transport.js';
+import type { TransportCall } from './transport-call.js';
 
 // Replay, poll and a resync at most run at once on the events channel.
 const EVENTS_SOCKETS = 4;
+// Status bodies differ in length by a few bytes (type, status, message): a handful of entries.
+const MAX_CACHED_OPTIONS = 64;
+const EMPTY_OK: TransportResponse = Object.freeze({ status: 200, body: '' });
 
 /**
  * The default transport, on Node's own HTTP client: the cheapest per request
@@ -27,6 +31,7 @@ export class NodeHttpTransport implements TenantManagerTransport {
   private readonly headers: Readonly<Record<string, string>>;
   private readonly jsonHeaders: Readonly<Record<string, string>>;
   private readonly maxResponseBytes: number;
+  private readonly bodyOptions = new Map<string, RequestOptions>();
 
   constructor(config: TransportConfig) {
     const base = new URL(config.baseUrl);
@@ -53,25 +58,18 @@ export class NodeHttpTransport implements TenantManagerTransport {
     method: TransportMethod,
     path: string,
     body: string | undefined,
-    signal: AbortSignal,
+    call: TransportCall,
   ): Promise<TransportResponse> {
-    const options: RequestOptions = {
-      ...this.target,
-      agent: this.agents[channel],
-      method,
-      path: this.pathPrefix + path,
-      headers:
-        body === undefined ? this.headers : { ...this.jsonHeaders, 'content-length': String(Buffer.byteLength(body)) },
-    };
+    const options = this.optionsFor(channel, method, path, body);
     const limit = this.maxResponseBytes;
     // Settling twice is a no-op: every path below may call reject without a guard.
     return new Promise<TransportResponse>((resolve, reject) => {
-      if (signal.aborted) return reject(new TransportFailure(requestAborted()));
-      // Our own listener rather than the `signal` request option: Node's plumbing for
-      // it cost ~8 µs per request (bench); this one is added and removed once.
-      const abort = () => req.destroy(new TransportFailure(requestAborted()));
-      signal.addEventListener('abort', abort, { once: true });
       const req = this.send(options, (res: IncomingMessage) => {
+        // The protocol's success answer to a status write: nothing to read, nothing to keep.
+        if (res.statusCode === 200 && res.headers['content-length'] === '0') {
+          res.resume();
+          return resolve(EMPTY_OK);
+        }
         const declared = Number(res.headers['content-length']);
         if (declared > limit) {
           req.destroy();
@@ -99,7 +97,6 @@ export class NodeHttpTransport implements TenantManagerTransport {
             return reject(new TransportFailure(responseUndecodable(errorDetail(error)), { cause: error }));
           }
           chunks = [];
-          signal.removeEventListener('abort', abort);
           const retryAfter = res.headers['retry-after'];
           resolve({ status: res.statusCode ?? 0, body: text, retryAfter });
         });
@@ -109,9 +106,34 @@ export class NodeHttpTransport implements TenantManagerTransport {
         });
       });
       req.on('error', (error) => reject(error instanceof TransportFailure ? error : new TransportFailure(errorDetail(error), { cause: error })));
-      req.on('close', () => signal.removeEventListener('abort', abort));
+      call.onCancel(() => req.destroy(new TransportFailure(requestAborted())));
       req.end(body);
     });
+  }
+
+  /**
+   * Request options; those of requests with a body (status writes) are built once
+   * per method and body length and reused: node:http copies them, never changes them.
+   */
+  private optionsFor(channel: TransportChannel, method: TransportMethod, path: string, body: string | undefined): RequestOptions {
+    if (body === undefined) {
+      return { ...this.target, agent: this.agents[channel], method, path: this.pathPrefix + path, headers: this.headers };
+    }
+    const length = Buffer.byteLength(body);
+    const key = `${channel} ${method} ${path} ${length}`;
+    let options = this.bodyOptions.get(key);
+    if (options === undefined) {
+      if (this.bodyOptions.size >= MAX_CACHED_OPTIONS) this.bodyOptions.clear();
+      options = {
+        ...this.target,
+        agent: this.agents[channel],
+        method,
+        path: this.pathPrefix + path,
+        headers: { ...this.jsonHeaders, 'content-length': String(length) },
+      };
+      this.bodyOptions.set(key, options);
+    }
+    return options;
   }
 
   close(): void {

@@ -28,6 +28,10 @@ interface PendingWrite {
   attempt: number;
 }
 
+function isUnsentInProgress(write: PendingWrite): boolean {
+  return write.attempt === 0 && write.wanted.kind === 'put' && write.wanted.status === 'in_progress';
+}
+
 /** Per-resource write state: at most one request in flight, at most one waiting. */
 interface Slot {
   readonly key: string;
@@ -38,8 +42,19 @@ interface Slot {
   queued: boolean;
   /** Newest wanted state not yet sent; a newer report replaces it. */
   next?: PendingWrite;
+  /**
+   * Behind an `in_progress` that was never sent: the state that follows it. The
+   * reference client always writes `in_progress` before the handler's outcome, so
+   * an unsent one is never coalesced away (2 writes per event in default mode).
+   */
+  after?: PendingWrite;
   retryTimer?: NodeJS.Timeout;
 }
+
+// Resources waiting to be written before callers are asked to hold back: far more
+// than a burst of handled events, far less memory than a 100k replay's worth of writes.
+const MIN_BACKLOG = 1_024;
+const BACKLOG_PER_REQUEST_SLOT = 64;
 
 type Settings = Pick<ResolvedTenancyOptions, 'initialBackoff' | 'maxBackoff' | 'concurrency'>;
 
@@ -58,6 +73,8 @@ export class StatusWriter {
   private waitingHead = 0;
   private sendingCount = 0;
   private readonly idleWaiters: Array<() => void> = [];
+  private readonly roomWaiters: Array<() => void> = [];
+  private readonly backlogLimit: number;
   private closing = false;
   private dead = false;
   // Aborts every request in flight when the writer dies; many listen at once.
@@ -70,6 +87,7 @@ export class StatusWriter {
     private readonly logger: TenancyLogger,
   ) {
     setMaxListeners(0, this.writes.signal);
+    this.backlogLimit = Math.max(MIN_BACKLOG, options.concurrency * BACKLOG_PER_REQUEST_SLOT);
   }
 
   /**
@@ -79,6 +97,34 @@ export class StatusWriter {
    */
   report(resourceType: string, resourceId: string, wanted: WantedStatus): Promise<boolean> {
     if (this.dead) return Promise.resolve(false);
+    return new Promise<boolean>((settle) => this.enqueue(resourceType, resourceId, wanted, settle));
+  }
+
+  /** {@link report} for callers that never look at the outcome: no promise per write. */
+  post(resourceType: string, resourceId: string, wanted: WantedStatus): void {
+    if (!this.dead) this.enqueue(resourceType, resourceId, wanted, undefined);
+  }
+
+  /**
+   * True while so many resources wait to be written that the caller should hold
+   * back (see {@link whenRoom}): a replay must not outrun its status writes without bound.
+   */
+  get congested(): boolean {
+    return this.slots.size >= this.backlogLimit && !this.dead;
+  }
+
+  /** Resolves once fewer than the backlog limit of resources wait (or the writer is dead). */
+  whenRoom(): Promise<void> {
+    if (!this.congested) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  private enqueue(
+    resourceType: string,
+    resourceId: string,
+    wanted: WantedStatus,
+    settle: ((landed: boolean) => void) | undefined,
+  ): void {
     const key = `${resourceType}\u0000${resourceId}`;
     let slot = this.slots.get(key);
     if (!slot) {
@@ -89,16 +135,19 @@ export class StatusWriter {
       wanted.kind === 'put' && wanted.message.length > MAX_STATUS_MESSAGE_LENGTH
         ? { ...wanted, message: `${wanted.message.slice(0, MAX_STATUS_MESSAGE_LENGTH - 1)}…` }
         : wanted;
-    const target = slot;
-    return new Promise<boolean>((settle) => {
-      target.next?.settle?.(false);
-      target.next = { wanted: normalized, settle, attempt: 0 };
-      if (target.retryTimer) {
-        clearTimeout(target.retryTimer);
-        target.retryTimer = undefined;
-      }
-      this.schedule(target);
-    });
+    const write: PendingWrite = { wanted: normalized, settle, attempt: 0 };
+    if (slot.next !== undefined && isUnsentInProgress(slot.next)) {
+      slot.after?.settle?.(false);
+      slot.after = write;
+      return;
+    }
+    slot.next?.settle?.(false);
+    slot.next = write;
+    if (slot.retryTimer) {
+      clearTimeout(slot.retryTimer);
+      slot.retryTimer = undefined;
+    }
+    this.schedule(slot);
   }
 
   /** Resources with a write in flight, waiting, or scheduled for retry. */
@@ -143,11 +192,13 @@ export class StatusWriter {
     for (const slot of this.slots.values()) {
       clearTimeout(slot.retryTimer);
       slot.next?.settle?.(false);
+      slot.after?.settle?.(false);
     }
     this.slots.clear();
     this.waiting.length = 0;
     this.waitingHead = 0;
     for (const resolve of this.idleWaiters.splice(0)) resolve();
+    for (const resolve of this.roomWaiters.splice(0)) resolve();
   }
 
   /** Sends now when a request slot is free, else waits in line (once). */
@@ -164,7 +215,8 @@ export class StatusWriter {
   private async send(slot: Slot): Promise<void> {
     const write = slot.next;
     if (!write || this.dead) return this.release(slot);
-    slot.next = undefined;
+    slot.next = slot.after;
+    slot.after = undefined;
     slot.sending = true;
     this.sendingCount += 1;
     write.attempt += 1;
@@ -228,6 +280,9 @@ export class StatusWriter {
     if (slot.sending || slot.next || slot.retryTimer || slot.queued) return;
     if (this.slots.get(slot.key) !== slot) return;
     this.slots.delete(slot.key);
+    if (this.roomWaiters.length > 0 && this.slots.size < this.backlogLimit) {
+      for (const resolve of this.roomWaiters.splice(0)) resolve();
+    }
     if (this.slots.size === 0) {
       for (const resolve of this.idleWaiters.splice(0)) resolve();
     }

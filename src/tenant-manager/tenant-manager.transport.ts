@@ -1,3 +1,5 @@
+import type { TransportCall } from './transport-call.js';
+
 /**
  * The seam between the Tenant Manager client and an HTTP stack. The client builds
  * paths, bodies and error texts and owns the deadline; a transport moves bytes and
@@ -9,14 +11,15 @@ export interface TenantManagerTransport {
    * Sends one request and resolves with the status and the whole body as text,
    * whatever the status. Rejects with a {@link TransportFailure} when no complete
    * response arrived (connection error, body over the limit), or with anything at
-   * all once `signal` aborts: the client words that case itself.
+   * all once `call` is cancelled (deadline or caller abort): the client words that
+   * case itself.
    */
   request(
     channel: TransportChannel,
     method: TransportMethod,
     path: string,
     body: string | undefined,
-    signal: AbortSignal,
+    call: TransportCall,
   ): Promise<TransportResponse>;
 
   /** Releases the transport's own connections (never a host-provided HTTP client). */
@@ -30,7 +33,12 @@ export type TransportMethod = 'GET' | 'PUT' | 'DELETE';
 
 export interface TransportResponse {
   readonly status: number;
-  readonly body: string;
+  /**
+   * The client takes it (sets it to '') once read: a transport's request objects
+   * may stay reachable from a keep-alive socket until its next request, and a
+   * replay body is tens of MiB that would otherwise live through the whole replay.
+   */
+  body: string;
   /** The raw `Retry-After` header, when the server sent one. */
   readonly retryAfter?: string;
 }

@@ -1,39 +1,15 @@
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Min, validateSync } from 'class-validator';
 import { EventType, ResourceType, TenancyEvent } from '../tenancy-event.js';
 
-/** One event as the Tenant Manager sends it; validated before it becomes a TenancyEvent. */
-class WireEventDto {
-  @IsInt()
-  @Min(0)
+/** One event as the Tenant Manager sends it, once validated. */
+interface WireEvent {
   id: number;
-
-  @IsIn(Object.values(EventType))
   eventType: EventType;
-
-  @IsIn(Object.values(ResourceType))
   resourceType: ResourceType;
-
-  @IsUUID()
   resourceId: string;
-
-  @IsString()
   resourceName: string;
-
-  // Project events carry their org; the ordering key falls back to resourceId without it.
-  @IsOptional()
-  @IsUUID()
-  orgId: string | null;
-
-  @IsOptional()
-  @IsString()
-  orgName: string | null;
-
-  // Reserved for a future hierarchy: accepted in any string form.
-  @IsOptional()
-  @IsString()
-  folderId: string | null;
-
-  @IsISO8601({ strict: true })
+  orgId?: string | null;
+  orgName?: string | null;
+  folderId?: string | null;
   createdAt: string;
 }
 
@@ -69,7 +45,7 @@ const KNOWN_RESOURCE_TYPES: readonly unknown[] = Object.values(ResourceType);
  * when the envelope is wrong (not JSON, no `events` array, bad `lastEventId`); sorts
  * events into valid, unknown-typed (the model will grow) and invalid.
  */
-export function decodeEventsPage(body: string): DecodedEventsPage {
+export async function decodeEventsPage(body: string): Promise<DecodedEventsPage> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -87,6 +63,7 @@ export function decodeEventsPage(body: string): DecodedEventsPage {
     throw new MalformedResponseError(`"lastEventId" is not a non-negative integer (got ${JSON.stringify(lastEventId)})`);
   }
   const page: DecodedEventsPage = { events: [], lastEventId, received: events.length, unknown: [], invalid: [] };
+  const shared = new SharedStrings();
   for (const raw of events) {
     if (raw !== null && typeof raw === 'object') {
       const { eventType, resourceType } = raw as { eventType?: unknown; resourceType?: unknown };
@@ -100,21 +77,25 @@ export function decodeEventsPage(body: string): DecodedEventsPage {
         continue;
       }
     }
-    const reasons = validationProblems(raw);
+    // Awaited only for an event the fast check does not accept (a rare, slow path).
+    const reasons = isPlainObject(raw) && obviouslyValid(raw) ? undefined : await validationProblems(raw);
     if (reasons) {
       page.invalid.push({ raw, reasons, identity: identityOf(raw) });
       continue;
     }
-    const dto = raw as WireEventDto;
+    const dto = raw as WireEvent;
+    // An org's id and name come once with the org and again with each of its projects:
+    // one string each for the whole page (a queued 100k replay holds every one of them).
+    const resourceName = dto.resourceType === ResourceType.Org ? shared.of(dto.resourceName) : dto.resourceName;
     page.events.push(
       new TenancyEvent({
         id: dto.id,
         eventType: dto.eventType,
         resourceType: dto.resourceType,
-        resourceId: dto.resourceId,
-        resourceName: dto.resourceName,
-        orgId: dto.orgId ?? null,
-        orgName: dto.orgName ?? null,
+        resourceId: dto.resourceType === ResourceType.Org ? shared.of(dto.resourceId) : dto.resourceId,
+        resourceName,
+        orgId: dto.orgId == null ? null : shared.of(dto.orgId),
+        orgName: dto.orgName == null ? null : shared.of(dto.orgName),
         folderId: dto.folderId ?? null,
         createdAt: new Date(dto.createdAt),
       }),
@@ -128,7 +109,7 @@ export function decodeEventsPage(body: string): DecodedEventsPage {
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 // Sufficient (never looser) checks for the common valid event; anything they do not
-// accept goes to class-validator, which decides and words the reasons. Validating
+// accept goes to class-validator (wire-event.schema.ts), which decides and words the reasons. Validating
 // 100k replayed events with class-validator alone took ~0.9 s (bench S6).
 // class-validator's IsUUID() ('all': versions 1-8, RFC variant), minus its nil/max special cases.
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
@@ -152,14 +133,31 @@ function obviouslyValid(raw: Record<string, unknown>): boolean {
   return !Number.isNaN(day.getTime()) && day.toISOString().startsWith(match[1]);
 }
 
-function validationProblems(raw: unknown): string | undefined {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return 'not an object';
-  if (obviouslyValid(raw as Record<string, unknown>)) return undefined;
-  // A plain copy onto the DTO is all validation needs; class-transformer's
-  // plainToInstance costs ~4 µs per event for nothing here (profiled on 100k replays).
-  const problems = validateSync(Object.assign(new WireEventDto(), raw), { forbidUnknownValues: false }).map(
-    (e) => `${e.property}: ${Object.values(e.constraints ?? {}).join(', ') || 'invalid'}`,
-  );
+// Loaded on the first event the fast check does not accept: class-validator costs
+// ~90 ms of start-up (bench --startup), and a healthy Tenant Manager never needs it.
+let schema: Promise<typeof import('./wire-event.schema.js')> | undefined;
+
+/** Equal strings of one page as one instance (JSON.parse makes a fresh copy of each). */
+class SharedStrings {
+  private readonly known = new Map<string, string>();
+
+  of(text: string): string {
+    const known = this.known.get(text);
+    if (known !== undefined) return known;
+    this.known.set(text, text);
+    return text;
+  }
+}
+
+function isPlainObject(raw: unknown): raw is Record<string, unknown> {
+  return raw !== null && typeof raw === 'object' && !Array.isArray(raw);
+}
+
+async function validationProblems(raw: unknown): Promise<string | undefined> {
+  if (!isPlainObject(raw)) return 'not an object';
+  if (obviouslyValid(raw)) return undefined;
+  schema ??= import('./wire-event.schema.js');
+  const problems = (await schema).wireEventProblems(raw);
   if ((raw as { resourceId?: unknown }).resourceId === NIL_UUID) problems.push('resourceId: must not be the nil UUID');
   return problems.length === 0 ? undefined : problems.join('; ');
 }

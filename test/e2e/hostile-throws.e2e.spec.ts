@@ -145,7 +145,8 @@ describe('hostile thrown values (e2e)', () => {
     const issue = poller.getStatus().parkedEvents[0];
     expect(issue.attempts).toBe(2);
     expect(issue.lastError).toMatch(/^First#handle: .+; Second#handle: .+$/);
-    expect(tm.fake.statusOf(CONTROLLER, 'org', org.id)?.status).toBe('error');
+    // Status writes are not awaited by the attempt: the row follows shortly after parking.
+    await waitFor(() => tm.fake.statusOf(CONTROLLER, 'org', org.id)?.status === 'error', { message: 'error status row' });
     const handlerErrors = errors.filter((e): e is TenancyHandlerError => e instanceof TenancyHandlerError);
     expect(handlerErrors).toHaveLength(2);
     expect(handlerErrors[0].handlers).toEqual(['First#handle', 'Second#handle']);

@@ -10,6 +10,7 @@ import { TenancyHandlerError } from '../../../src/tenancy.errors.js';
 import { TenancyEvent } from '../../../src/tenancy-event.js';
 import { resolveTenancyOptions } from '../../../src/tenancy-options.resolver.js';
 import { CapturingLogger } from '../../support/tenancy-test-app.js';
+import { waitFor } from '../../support/wait-for.js';
 
 const event = new TenancyEvent({
   id: 7,
@@ -47,7 +48,10 @@ describe('AttemptRunner', () => {
     shutdown: new AbortController().signal,
     closed: false,
     lostLeadership: false,
-    status: { report: async (_t: string, _id: string, wanted: { kind: string; status?: string }) => (writes.push(wanted.status ?? wanted.kind), true) } as unknown as StatusWriter,
+    status: {
+      post: (_t: string, _id: string, wanted: { kind: string; status?: string }) => void writes.push(wanted.status ?? wanted.kind),
+      congested: false,
+    } as unknown as StatusWriter,
     ...overrides,
   });
   const item = () => ({ key: 'k', attempt: 1, payload: { event, replay: false, started: false, epoch: 0 } as QueuedEvent });
@@ -84,8 +88,62 @@ describe('AttemptRunner', () => {
   });
 
   it('does not wait for status writes: a write that never answers does not hold the event', async () => {
-    const never = { report: () => new Promise<boolean>(() => {}) } as unknown as StatusWriter;
+    // The writer's own requests never answer; the event finishes all the same.
+    const never = { post: () => undefined, congested: false } as unknown as StatusWriter;
     const outcome = await runner(async () => ({ abandoned: Promise.resolve() })).process(item(), run({ status: never }));
     expect(outcome).toBe('done');
+  });
+
+  it('holds the event back while the status writer is congested, and lets it go once there is room', async () => {
+    let room!: () => void;
+    const congested = {
+      post: (_t: string, _id: string, wanted: { kind: string; status?: string }) => void writes.push(wanted.status ?? wanted.kind),
+      congested: true,
+      whenRoom: () => new Promise<void>((resolve) => (room = resolve)),
+    } as unknown as StatusWriter;
+    let outcome: string | undefined;
+    const processing = runner(async () => ({ abandoned: Promise.resolve() }))
+      .process(item(), run({ status: congested }))
+      .then((o) => (outcome = o));
+    await waitFor(() => room !== undefined);
+    expect(writes).toEqual(['in_progress', 'completed']);
+    expect(outcome).toBeUndefined();
+    room();
+    await processing;
+    expect(outcome).toBe('done');
+  });
+
+  describe('inProgressAfter', () => {
+    const withDelay = resolveTenancyOptions({ url: 'http://127.0.0.1:1', controllerName: 'unit', inProgressAfter: 50 });
+    const delayedRunner = (result: () => Promise<{ error?: TenancyHandlerError; abandoned: Promise<void> }>) =>
+      new AttemptRunner(
+        withDelay,
+        { match: () => [{ name: 'H#handle' }] } as unknown as TenancyHandlerRegistry,
+        { dispatch: result } as unknown as HandlerInvoker,
+        new TenancyTelemetry(withDelay, new TenancyLogger(withDelay)),
+        new TenancyLogger(withDelay),
+      );
+
+    it('a handler done sooner writes only its outcome: one status write', async () => {
+      expect(await delayedRunner(async () => ({ abandoned: Promise.resolve() })).process(item(), run({}))).toBe('done');
+      expect(writes).toEqual(['completed']);
+    });
+
+    it('a handler still running after it writes in_progress, then the outcome', async () => {
+      let finish!: () => void;
+      const slow = () =>
+        new Promise<{ abandoned: Promise<void> }>((resolve) => (finish = () => resolve({ abandoned: Promise.resolve() })));
+      const processing = delayedRunner(slow).process(item(), run({}));
+      await waitFor(() => writes.length === 1, { timeout: 5_000, message: 'in_progress after 50 ms' });
+      expect(writes).toEqual(['in_progress']);
+      finish();
+      expect(await processing).toBe('done');
+      expect(writes).toEqual(['in_progress', 'completed']);
+    });
+
+    it('a fast failure writes only the error', async () => {
+      await delayedRunner(failed).process(item(), run({}));
+      expect(writes).toEqual(['error']);
+    });
   });
 });

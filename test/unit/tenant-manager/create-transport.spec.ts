@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AxiosTransport } from '../../../src/tenant-manager/axios.transport.js';
 import { createTransport } from '../../../src/tenant-manager/create-transport.js';
 import { NodeHttpTransport } from '../../../src/tenant-manager/node-http.transport.js';
+import { TransportCall } from '../../../src/tenant-manager/transport-call.js';
 import { axiosMissing } from '../../../src/tenancy.messages.js';
 import { resolveTenancyOptions } from '../../../src/tenancy-options.resolver.js';
 import type { TenancyModuleOptions } from '../../../src/tenancy-options.js';
@@ -25,7 +26,7 @@ describe('createTransport', () => {
     const request = vi.fn(async () => ({ status: 200, data: '', headers: {} }));
     const transport = await createTransport(options({ transport: { httpService: { axiosRef: { request } } } }));
     expect(transport).toBeInstanceOf(AxiosTransport);
-    await transport.request('status', 'PUT', '/v1/status', '{}', new AbortController().signal);
+    await transport.request('status', 'PUT', '/v1/status', '{}', new TransportCall());
     const config = (request.mock.calls[0] as unknown[])[0] as { url: string; headers: Record<string, string>; maxRedirects: number };
     expect(config.url).toBe('http://tm:8080/base/v1/status');
     expect(config.headers).toEqual({

@@ -118,6 +118,45 @@ describe('StatusWriter', () => {
     expect(client.calls).toEqual(['PUT project/p1 in_progress', 'PUT org/o1 completed', 'PUT project/p1 completed']);
   });
 
+  it('never coalesces away an in_progress that was not sent yet: the outcome follows it', async () => {
+    const client = new ScriptedClient();
+    client.auto = undefined;
+    const reporter = make(client, { concurrency: 1 });
+    void reporter.report('org', 'o1', { kind: 'put', status: 'completed', message: '' });
+    // o1 holds the only request slot: p1's writes wait.
+    const started = reporter.report('project', 'p1', { kind: 'put', status: 'in_progress', message: '' });
+    const failed = reporter.report('project', 'p1', { kind: 'put', status: 'error', message: 'boom' });
+    const done = reporter.report('project', 'p1', { kind: 'put', status: 'completed', message: '' });
+    await expect(failed).resolves.toBe(false); // the outcome behind in_progress is still coalesced
+    client.settleNext(true);
+    await waitFor(() => client.waiting === 1);
+    client.settleNext(true);
+    await expect(started).resolves.toBe(true);
+    await waitFor(() => client.waiting === 1);
+    client.settleNext(true);
+    await expect(done).resolves.toBe(true);
+    expect(client.calls).toEqual(['PUT org/o1 completed', 'PUT project/p1 in_progress', 'PUT project/p1 completed']);
+  });
+
+  it('says when too many resources wait, and when there is room again', async () => {
+    const client = new ScriptedClient();
+    client.auto = undefined;
+    const reporter = make(client, { concurrency: 1 });
+    for (let i = 0; i < 1_024; i += 1) reporter.post('org', `o${i}`, { kind: 'delete' });
+    expect(reporter.congested).toBe(true);
+    let roomy = false;
+    const room = reporter.whenRoom().then(() => (roomy = true));
+    await Promise.resolve();
+    expect(roomy).toBe(false);
+    client.settleNext(true);
+    await room;
+    expect(reporter.congested).toBe(false);
+    client.auto = true;
+    client.settleNext(true);
+    await reporter.whenIdle();
+    expect(client.calls.length).toBe(1_024);
+  });
+
   it('an older write never lands after a newer one, even when the older fails while the newer waits', async () => {
     const client = new ScriptedClient();
     client.auto = undefined;

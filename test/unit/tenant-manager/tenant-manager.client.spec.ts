@@ -8,7 +8,7 @@ import { AxiosTransport } from '../../../src/tenant-manager/axios.transport.js';
 import { transportConfig } from '../../../src/tenant-manager/create-transport.js';
 import { NodeHttpTransport } from '../../../src/tenant-manager/node-http.transport.js';
 import { TenantManagerClient } from '../../../src/tenant-manager/tenant-manager.client.js';
-import type { TenantManagerTransport } from '../../../src/tenant-manager/tenant-manager.transport.js';
+import type { TenantManagerTransport, TransportResponse } from '../../../src/tenant-manager/tenant-manager.transport.js';
 import { TenantManagerRequestError } from '../../../src/tenancy.errors.js';
 import { responseTooLarge } from '../../../src/tenancy.messages.js';
 import { resolveTenancyOptions } from '../../../src/tenancy-options.resolver.js';
@@ -297,5 +297,25 @@ describe.each(transports)('TenantManagerClient over %s', (_name, createTransport
     const shared = new AbortController();
     for (let i = 0; i < 20; i += 1) await c.putStatus('org', `o${i}`, 'completed', '', shared.signal).catch(() => undefined);
     expect(getEventListeners(shared.signal, 'abort')).toHaveLength(0);
+  });
+});
+
+describe('TenantManagerClient and the response it read', () => {
+  it('takes the body out of the transport response, so a response left reachable does not keep it alive', async () => {
+    const body = JSON.stringify({ events: [], lastEventId: 5 });
+    const answers: TransportResponse[] = [];
+    const transport: TenantManagerTransport = {
+      request: async () => {
+        const answer: TransportResponse = { status: 200, body };
+        answers.push(answer);
+        return answer;
+      },
+      close: () => undefined,
+    };
+    const options = resolveTenancyOptions({ url: 'http://127.0.0.1:1', controllerName: 'ctl' }, {});
+    const page = await new TenantManagerClient(options, transport).fetchReplay();
+    expect(page.lastEventId).toBe(5);
+    expect(answers).toHaveLength(1);
+    expect(answers[0].body).toBe('');
   });
 });

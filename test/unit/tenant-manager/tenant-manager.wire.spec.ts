@@ -32,10 +32,10 @@ const orgDeleted = {
 const page = (events: unknown[], lastEventId: unknown = 43) => JSON.stringify({ events, lastEventId });
 
 /** The error thrown by decodeEventsPage; fails the test when nothing is thrown. */
-function malformed(body: string): MalformedResponseError {
+async function malformed(body: string): Promise<MalformedResponseError> {
   let thrown: unknown;
   try {
-    decodeEventsPage(body);
+    await decodeEventsPage(body);
   } catch (error) {
     thrown = error;
   }
@@ -44,8 +44,8 @@ function malformed(body: string): MalformedResponseError {
 }
 
 describe('decodeEventsPage: valid pages', () => {
-  it('decodes events into TenancyEvent instances, in order', () => {
-    const decoded = decodeEventsPage(page([projectCreated, orgDeleted]));
+  it('decodes events into TenancyEvent instances, in order', async () => {
+    const decoded = (await decodeEventsPage(page([projectCreated, orgDeleted])));
     expect(decoded.lastEventId).toBe(43);
     expect(decoded.received).toBe(2);
     expect(decoded.unknown).toEqual([]);
@@ -63,55 +63,55 @@ describe('decodeEventsPage: valid pages', () => {
     expect(String(first)).toBe(`event #42 project created "my-project" (${PROJECT_ID})`);
   });
 
-  it('defaults absent orgId, orgName and folderId to null', () => {
+  it('defaults absent orgId, orgName and folderId to null', async () => {
     const { orgId: _orgId, orgName: _orgName, folderId: _folderId, ...bare } = projectCreated;
-    const [event] = decodeEventsPage(page([bare])).events;
+    const [event] = (await decodeEventsPage(page([bare]))).events;
     expect(event.orgId).toBeNull();
     expect(event.orgName).toBeNull();
     expect(event.folderId).toBeNull();
     expect(event.resourceId).toBe(PROJECT_ID);
   });
 
-  it('keeps a folderId in any string form', () => {
-    const [event] = decodeEventsPage(page([{ ...projectCreated, folderId: 'folder-7' }])).events;
+  it('keeps a folderId in any string form', async () => {
+    const [event] = (await decodeEventsPage(page([{ ...projectCreated, folderId: 'folder-7' }]))).events;
     expect(event.folderId).toBe('folder-7');
   });
 
-  it('ignores extra fields', () => {
-    const decoded = decodeEventsPage(page([{ ...projectCreated, extra: { nested: true } }]));
+  it('ignores extra fields', async () => {
+    const decoded = (await decodeEventsPage(page([{ ...projectCreated, extra: { nested: true } }])));
     expect(decoded.events).toHaveLength(1);
     expect(decoded.invalid).toEqual([]);
     expect(Object.keys(decoded.events[0]).sort()).toEqual(Object.keys(projectCreated).sort());
   });
 
-  it('accepts replayed events (id 0) and an empty page', () => {
-    const replayed = decodeEventsPage(page([{ ...projectCreated, id: 0 }], 0));
+  it('accepts replayed events (id 0) and an empty page', async () => {
+    const replayed = (await decodeEventsPage(page([{ ...projectCreated, id: 0 }], 0)));
     expect(replayed.events.map((e) => e.id)).toEqual([0]);
     expect(replayed.lastEventId).toBe(0);
-    const empty = decodeEventsPage(page([], 1234));
+    const empty = (await decodeEventsPage(page([], 1234)));
     expect(empty).toEqual({ events: [], lastEventId: 1234, received: 0, unknown: [], invalid: [] });
   });
 });
 
 describe('decodeEventsPage: malformed envelopes', () => {
-  it('rejects a body that is not JSON', () => {
-    const error = malformed('<html>502 Bad Gateway</html>');
+  it('rejects a body that is not JSON', async () => {
+    const error = (await malformed('<html>502 Bad Gateway</html>'));
     expect(error.name).toBe('MalformedResponseError');
     expect(error.message).toMatch(/^body is not JSON \(.+\): "<html>502 Bad Gateway<\/html>"$/);
   });
 
-  it('rejects an empty body', () => {
-    expect(malformed('').message).toMatch(/^body is not JSON \(.+\): ""$/);
+  it('rejects an empty body', async () => {
+    expect((await malformed('')).message).toMatch(/^body is not JSON \(.+\): ""$/);
   });
 
-  it('truncates a long body in the message', () => {
-    const message = malformed('x'.repeat(1_000)).message;
+  it('truncates a long body in the message', async () => {
+    const message = (await malformed('x'.repeat(1_000))).message;
     expect(message).toContain(JSON.stringify(`${'x'.repeat(200)}…`));
     expect(message).not.toContain('x'.repeat(201));
   });
 
-  it.each([['[]'], ['null'], ['42'], ['"events"'], ['true']])('rejects a JSON body that is not an object: %s', (body) => {
-    expect(malformed(body).message).toBe(`body is not a JSON object: ${JSON.stringify(body)}`);
+  it.each([['[]'], ['null'], ['42'], ['"events"'], ['true']])('rejects a JSON body that is not an object: %s', async (body) => {
+    expect((await malformed(body)).message).toBe(`body is not a JSON object: ${JSON.stringify(body)}`);
   });
 
   it.each([
@@ -119,8 +119,8 @@ describe('decodeEventsPage: malformed envelopes', () => {
     ['null', JSON.stringify({ events: null, lastEventId: 1 })],
     ['an object', JSON.stringify({ events: {}, lastEventId: 1 })],
     ['a string', JSON.stringify({ events: '[]', lastEventId: 1 })],
-  ])('rejects events that is %s', (_what, body) => {
-    expect(malformed(body).message).toBe(`"events" is not an array: ${JSON.stringify(body)}`);
+  ])('rejects events that is %s', async (_what, body) => {
+    expect((await malformed(body)).message).toBe(`"events" is not an array: ${JSON.stringify(body)}`);
   });
 
   it.each([
@@ -130,14 +130,14 @@ describe('decodeEventsPage: malformed envelopes', () => {
     ['null', null, 'null'],
     ['above the safe integer range', 2 ** 60, String(2 ** 60)],
     ['a boolean', true, 'true'],
-  ])('rejects lastEventId that is %s', (_what, lastEventId, shown) => {
-    expect(malformed(page([projectCreated], lastEventId)).message).toBe(
+  ])('rejects lastEventId that is %s', async (_what, lastEventId, shown) => {
+    expect((await malformed(page([projectCreated], lastEventId))).message).toBe(
       `"lastEventId" is not a non-negative integer (got ${shown})`,
     );
   });
 
-  it('rejects a missing lastEventId', () => {
-    expect(malformed(JSON.stringify({ events: [] })).message).toBe(
+  it('rejects a missing lastEventId', async () => {
+    expect((await malformed(JSON.stringify({ events: [] }))).message).toBe(
       '"lastEventId" is not a non-negative integer (got undefined)',
     );
   });
@@ -149,25 +149,25 @@ describe('decodeEventsPage: unknown event kinds', () => {
     ['eventType updated', { eventType: 'updated' }],
     ['both unknown', { resourceType: 'folder', eventType: 'moved' }],
     ['a differently-cased type', { resourceType: 'Project' }],
-  ])('sorts %s into unknown, not invalid', (_what, change) => {
+  ])('sorts %s into unknown, not invalid', async (_what, change) => {
     const raw = { ...projectCreated, ...change };
-    const decoded = decodeEventsPage(page([raw, orgDeleted]));
+    const decoded = (await decodeEventsPage(page([raw, orgDeleted])));
     expect(decoded.unknown).toEqual([raw]);
     expect(decoded.invalid).toEqual([]);
     expect(decoded.events.map((e) => e.id)).toEqual([43]);
     expect(decoded.received).toBe(2);
   });
 
-  it('sorts an unknown kind into unknown even when its other fields are invalid', () => {
+  it('sorts an unknown kind into unknown even when its other fields are invalid', async () => {
     const raw = { id: 7, eventType: 'created', resourceType: 'folder', resourceId: 'not-a-uuid' };
-    const decoded = decodeEventsPage(page([raw]));
+    const decoded = (await decodeEventsPage(page([raw])));
     expect(decoded.unknown).toEqual([raw]);
     expect(decoded.invalid).toEqual([]);
   });
 
-  it('treats a missing or non-string type as invalid, not unknown', () => {
+  it('treats a missing or non-string type as invalid, not unknown', async () => {
     const { eventType: _eventType, ...noEventType } = projectCreated;
-    const decoded = decodeEventsPage(page([noEventType, { ...projectCreated, resourceType: 5 }]));
+    const decoded = (await decodeEventsPage(page([noEventType, { ...projectCreated, resourceType: 5 }])));
     expect(decoded.unknown).toEqual([]);
     expect(decoded.invalid.map((i) => i.reasons)).toEqual([
       'eventType: eventType must be one of the following values: created, deleted',
@@ -177,9 +177,9 @@ describe('decodeEventsPage: unknown event kinds', () => {
 });
 
 describe('decodeEventsPage: invalid events', () => {
-  it('reports a resourceId that is not a UUID, with identity id:N', () => {
+  it('reports a resourceId that is not a UUID, with identity id:N', async () => {
     const raw = { ...projectCreated, resourceId: 'not-a-uuid' };
-    const decoded = decodeEventsPage(page([raw, orgDeleted]));
+    const decoded = (await decodeEventsPage(page([raw, orgDeleted])));
     expect(decoded.invalid).toEqual([
       { raw, reasons: 'resourceId: resourceId must be a UUID', identity: 'id:42' },
     ]);
@@ -188,28 +188,28 @@ describe('decodeEventsPage: invalid events', () => {
     expect(decoded.received).toBe(2);
   });
 
-  it('reports an orgId that is not a UUID', () => {
+  it('reports an orgId that is not a UUID', async () => {
     const raw = { ...projectCreated, orgId: 'my-org' };
-    expect(decodeEventsPage(page([raw])).invalid).toEqual([
+    expect((await decodeEventsPage(page([raw]))).invalid).toEqual([
       { raw, reasons: 'orgId: orgId must be a UUID', identity: 'id:42' },
     ]);
   });
 
   it.each([['yesterday'], ['2026-02-30T10:00:00Z'], [''], [1715767200000], [null]])(
     'reports a bad createdAt (%j)',
-    (createdAt) => {
+    async (createdAt) => {
       const raw = { ...projectCreated, createdAt };
-      const [invalid] = decodeEventsPage(page([raw])).invalid;
+      const [invalid] = (await decodeEventsPage(page([raw]))).invalid;
       expect(invalid.reasons).toBe('createdAt: createdAt must be a valid ISO 8601 date string');
       expect(invalid.identity).toBe('id:42');
       expect(invalid.raw).toEqual(raw);
     },
   );
 
-  it('reports a missing id, identified by its raw text without createdAt', () => {
+  it('reports a missing id, identified by its raw text without createdAt', async () => {
     const { id: _id, ...raw } = projectCreated;
     const { createdAt: _createdAt, ...stable } = raw;
-    const decoded = decodeEventsPage(page([raw]));
+    const decoded = (await decodeEventsPage(page([raw])));
     expect(decoded.invalid).toEqual([
       {
         raw,
@@ -220,21 +220,21 @@ describe('decodeEventsPage: invalid events', () => {
     expect(decoded.events).toEqual([]);
   });
 
-  it('identifies an invalid replayed event (id 0) by its content, the same across fetches', () => {
+  it('identifies an invalid replayed event (id 0) by its content, the same across fetches', async () => {
     // Every replay stamps createdAt anew: it must not change the identity.
     const first = { ...projectCreated, id: 0, resourceId: 'nope', createdAt: '2026-05-15T10:00:00.000000Z' };
     const again = { ...first, createdAt: '2026-05-15T10:00:07.000000Z' };
-    const [a] = decodeEventsPage(page([first], 0)).invalid;
-    const [b] = decodeEventsPage(page([again], 0)).invalid;
+    const [a] = (await decodeEventsPage(page([first], 0))).invalid;
+    const [b] = (await decodeEventsPage(page([again], 0))).invalid;
     expect(a.reasons).toBe('resourceId: resourceId must be a UUID');
     const { createdAt: _createdAt, ...stable } = first;
     expect(a.identity).toBe(`raw:${JSON.stringify(stable)}`);
     expect(b.identity).toBe(a.identity);
   });
 
-  it('names every invalid field in the reasons', () => {
+  it('names every invalid field in the reasons', async () => {
     const raw = { ...projectCreated, resourceId: 'x', resourceName: 7, createdAt: 'soon' };
-    const [invalid] = decodeEventsPage(page([raw])).invalid;
+    const [invalid] = (await decodeEventsPage(page([raw]))).invalid;
     expect(invalid.reasons).toBe(
       [
         'resourceId: resourceId must be a UUID',
@@ -244,8 +244,8 @@ describe('decodeEventsPage: invalid events', () => {
     );
   });
 
-  it('reports entries that are not objects', () => {
-    const decoded = decodeEventsPage(page([5, null, 'event', [projectCreated]]));
+  it('reports entries that are not objects', async () => {
+    const decoded = (await decodeEventsPage(page([5, null, 'event', [projectCreated]])));
     expect(decoded.invalid).toEqual([
       { raw: 5, reasons: 'not an object', identity: 'raw:5' },
       { raw: null, reasons: 'not an object', identity: 'raw:null' },
@@ -255,7 +255,7 @@ describe('decodeEventsPage: invalid events', () => {
     expect(decoded.received).toBe(4);
   });
 
-  it('counts every received event across valid, unknown and invalid', () => {
+  it('counts every received event across valid, unknown and invalid', async () => {
     const events = [
       projectCreated,
       { ...projectCreated, id: 44, resourceType: 'folder' },
@@ -264,7 +264,7 @@ describe('decodeEventsPage: invalid events', () => {
       null,
       { ...orgDeleted, id: 46, eventType: 'renamed' },
     ];
-    const decoded = decodeEventsPage(page(events, 46));
+    const decoded = (await decodeEventsPage(page(events, 46)));
     expect(decoded.received).toBe(6);
     expect(decoded.events.map((e) => e.id)).toEqual([42, 43]);
     expect(decoded.unknown.map((u) => (u as { id: number }).id)).toEqual([44, 46]);
@@ -305,9 +305,9 @@ describe('decodeEventsPage fast path agrees with class-validator', () => {
     ['a bad orgId', { orgId: 'x' }, false],
     ['a missing orgId', { orgId: undefined }, true],
   ];
-  it.each(cases)('%s', (_what, change, valid) => {
+  it.each(cases)('%s', async (_what, change, valid) => {
     const raw = { ...base, ...change };
-    const decoded = decodeEventsPage(JSON.stringify({ events: [raw], lastEventId: 7 }));
+    const decoded = (await decodeEventsPage(JSON.stringify({ events: [raw], lastEventId: 7 })));
     expect(decoded.events.length === 1).toBe(valid);
     expect(decoded.invalid.length === 1).toBe(!valid);
   });

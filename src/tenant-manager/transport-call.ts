@@ -1,0 +1,109 @@
+/** Why a request was cancelled. */
+export type CancelReason = 'timeout' | 'aborted';
+
+/**
+ * One request's cancel handle, issued by {@link RequestDeadlines}: cancelled when
+ * `httpTimeout` passes (connect, headers and body alike) or the caller's signal
+ * aborts. A transport says how to stop its request with {@link onCancel} and then
+ * rejects. Cheaper than an AbortController, a timer and a listener per request;
+ * transports that need an `AbortSignal` (axios) get one from {@link signal}.
+ */
+export class TransportCall {
+  cancelled: CancelReason | undefined;
+  private stop?: (reason: Error) => void;
+  private controller?: AbortController;
+
+  constructor(
+    /** `performance.now()` time after which the request has timed out. */
+    readonly expiresAt = Number.POSITIVE_INFINITY,
+    private readonly caller?: AbortSignal,
+  ) {
+    if (!caller) return;
+    if (caller.aborted) this.cancelled = 'aborted';
+    else caller.addEventListener('abort', this, { once: true });
+  }
+
+  /** Registers how to stop the request; runs at once when already cancelled. */
+  onCancel(stop: (reason: Error) => void): void {
+    if (this.cancelled) stop(cancelError(this.cancelled));
+    else this.stop = stop;
+  }
+
+  /** An abort signal following this call, made on first use only. */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.cancelled) this.controller.abort(cancelError(this.cancelled));
+    }
+    return this.controller.signal;
+  }
+
+  cancel(reason: CancelReason): void {
+    if (this.cancelled) return;
+    this.cancelled = reason;
+    const error = cancelError(reason);
+    const stop = this.stop;
+    this.stop = undefined;
+    stop?.(error);
+    this.controller?.abort(error);
+  }
+
+  /** The caller's signal aborted (EventListener object: no closure per request). */
+  handleEvent(): void {
+    this.cancel('aborted');
+  }
+
+  /** The request is over: nothing of it stays on the caller's signal. */
+  release(): void {
+    this.stop = undefined;
+    this.caller?.removeEventListener('abort', this);
+  }
+}
+
+function cancelError(reason: CancelReason): Error {
+  return new Error(reason === 'timeout' ? 'request deadline passed' : 'request aborted');
+}
+
+/**
+ * The deadlines of one client's requests, kept with one timer: every request gets
+ * the same timeout, so requests expire in the order they started, and the timer
+ * only ever waits for the oldest one.
+ */
+export class RequestDeadlines {
+  // Insertion order is expiry order.
+  private readonly live = new Set<TransportCall>();
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly timeoutMs: number) {}
+
+  start(caller?: AbortSignal): TransportCall {
+    const call = new TransportCall(performance.now() + this.timeoutMs, caller);
+    this.live.add(call);
+    if (this.timer === undefined) this.arm(call.expiresAt);
+    return call;
+  }
+
+  finish(call: TransportCall): void {
+    call.release();
+    this.live.delete(call);
+    if (this.live.size === 0 && this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  private arm(at: number): void {
+    // +1: timers may fire a fraction of a millisecond early.
+    this.timer = setTimeout(this.sweep, Math.max(0, at - performance.now()) + 1);
+  }
+
+  private readonly sweep = (): void => {
+    this.timer = undefined;
+    const now = performance.now();
+    for (const call of this.live) {
+      if (call.expiresAt > now) return this.arm(call.expiresAt);
+      this.live.delete(call);
+      call.cancel('timeout');
+    }
+  };
+}

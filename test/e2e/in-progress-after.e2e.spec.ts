@@ -1,0 +1,76 @@
+import { Injectable } from '@nestjs/common';
+import { describe, expect, it } from 'vitest';
+import { OnTenancyEvent, type TenancyEvent } from 'nestjs-tenancy';
+import type { MatchableRequest } from 'nestjs-tenancy/testing';
+import { useFakeTenantManager } from '../support/fake-tenant-manager.harness.js';
+import { waitFor } from '../support/wait-for.js';
+
+const CONTROLLER = 'in-progress-after-controller';
+const ORGS = 40;
+
+@Injectable()
+class FastHandler {
+  readonly handled: string[] = [];
+  @OnTenancyEvent('org', 'created')
+  handle(event: TenancyEvent): void {
+    this.handled.push(event.resourceName);
+  }
+}
+
+@Injectable()
+class GatedHandler {
+  readonly started: string[] = [];
+  release?: () => void;
+  private readonly gate = new Promise<void>((resolve) => (this.release = resolve));
+  @OnTenancyEvent('org', 'created')
+  async handle(event: TenancyEvent): Promise<void> {
+    this.started.push(event.resourceName);
+    await this.gate;
+  }
+}
+
+const statusWrites = (requests: readonly MatchableRequest[]) =>
+  requests.filter((r) => r.path === '/v1/status').map((r) => `${r.method} ${(r.body as { status?: string }).status ?? ''}`);
+
+describe('status writes per event (e2e)', () => {
+  const tm = useFakeTenantManager(CONTROLLER);
+
+  it('default: in_progress then completed for every event, 2 status writes per event', async () => {
+    for (let i = 0; i < ORGS; i += 1) tm.fake.createOrg(`org-${i}`);
+    const { poller } = await tm.apps.start({ url: tm.url, controllerName: CONTROLLER }, [FastHandler]);
+    await poller.whenReady();
+    await poller.whenIdle();
+    const writes = statusWrites(tm.fake.requests);
+    expect(writes.length).toBe(2 * ORGS);
+    expect(writes.filter((w) => w === 'PUT in_progress').length).toBe(ORGS);
+    expect(writes.filter((w) => w === 'PUT completed').length).toBe(ORGS);
+  });
+
+  it('inProgressAfter: a handler done sooner costs one status write per event', async () => {
+    for (let i = 0; i < ORGS; i += 1) tm.fake.createOrg(`org-${i}`);
+    const { poller } = await tm.apps.start(
+      { url: tm.url, controllerName: CONTROLLER, inProgressAfter: 60_000 },
+      [FastHandler],
+    );
+    await poller.whenReady();
+    await poller.whenIdle();
+    expect(statusWrites(tm.fake.requests)).toEqual(Array.from({ length: ORGS }, () => 'PUT completed'));
+  });
+
+  it('inProgressAfter: a handler still running after it gets in_progress, then completed', async () => {
+    const org = tm.fake.createOrg('slow');
+    const { poller, app } = await tm.apps.start(
+      { url: tm.url, controllerName: CONTROLLER, inProgressAfter: 20 },
+      [GatedHandler],
+    );
+    const handler = app.get(GatedHandler);
+    await waitFor(() => tm.fake.statusOf(CONTROLLER, 'org', org.id)?.status === 'in_progress', {
+      message: 'in_progress once the handler ran past inProgressAfter',
+    });
+    expect(handler.started).toEqual(['slow']);
+    handler.release?.();
+    await poller.whenIdle();
+    expect(tm.fake.statusOf(CONTROLLER, 'org', org.id)?.status).toBe('completed');
+    expect(statusWrites(tm.fake.requests)).toEqual(['PUT in_progress', 'PUT completed']);
+  });
+});
