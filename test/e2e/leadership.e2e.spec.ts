@@ -170,7 +170,11 @@ describe('several replicas with a Kubernetes Lease (e2e)', () => {
     // The next acquire attempts (every retryPeriod) see the intruder and stand by.
     const seen = kube.requests.length;
     await waitFor(() => kube.requests.length >= seen + 2);
-    expect(requestsBy('pod-a').filter((r) => r.at > lost!.at)).toEqual([]);
+    // A poll already on the wire when the renewal was refused may arrive a moment after
+    // the "lost" line (the loss aborts it): at most that one, and never a status write.
+    const late = requestsBy('pod-a').filter((r) => r.at > lost!.at);
+    expect(late.filter((r) => r.method !== 'GET')).toEqual([]);
+    expect(late.length).toBeLessThanOrEqual(1);
     expect(handled.map((h) => h.name)).not.toContain('while-standing-by');
   });
 
