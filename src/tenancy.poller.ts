@@ -29,7 +29,7 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
 
   constructor(
     @Inject(TENANCY_RESOLVED_OPTIONS) private readonly options: ResolvedTenancyOptions,
-    client: TenantManagerClient,
+    private readonly client: TenantManagerClient,
     registry: TenancyHandlerRegistry,
     attempts: AttemptRunner,
     private readonly telemetry: TenancyTelemetry,
@@ -110,6 +110,8 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
       if (this.phase !== 'idle') this.phase = 'stopping';
       if (this.election) await this.election.stop(() => this.run?.drain() ?? Promise.resolve());
       else await this.run?.drain();
+      // Nothing is in flight now: no keep-alive socket outlives stop() (a start() makes new ones).
+      this.client.releaseConnections();
       if (this.phase !== 'idle') this.phase = 'stopped';
       this.releaseReadyWaiters();
     })().finally(() => (this.stopping = undefined));

@@ -83,6 +83,11 @@ export class TenantManagerClient implements OnApplicationShutdown {
     await this.call('status', 'DELETE', '/v1/status', body, signal);
   }
 
+  /** Closes the transport's own idle keep-alive connections; later requests open new ones. */
+  releaseConnections(): void {
+    this.transport.close();
+  }
+
   onApplicationShutdown(): void {
     this.transport.close();
   }

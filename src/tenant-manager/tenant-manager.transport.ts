@@ -22,7 +22,10 @@ export interface TenantManagerTransport {
     call: TransportCall,
   ): Promise<TransportResponse>;
 
-  /** Releases the transport's own connections (never a host-provided HTTP client). */
+  /**
+   * Releases the transport's own connections (never a host-provided HTTP client's).
+   * Called when nothing is in flight; the transport stays usable and opens new ones.
+   */
   close(): void;
 }
 

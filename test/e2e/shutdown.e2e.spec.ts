@@ -142,4 +142,20 @@ describe('shutdown (e2e)', () => {
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(poller.getStatus().phase).toBe('stopped');
   });
+
+  it('poller.stop() alone (the app keeps running) leaves no connection to the Tenant Manager, and start() works again', async () => {
+    tm.fake.createOrg('acme');
+    const { poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER }, [Holder]);
+    await poller.whenIdle();
+    expect(tm.fake.openConnections).toBeGreaterThan(0);
+    await poller.stop();
+    await waitFor(() => tm.fake.openConnections === 0, {
+      message: `keep-alive sockets still open after stop(): ${tm.fake.openConnections}`,
+    });
+    poller.start();
+    await poller.whenReady();
+    tm.fake.createOrg('after-restart');
+    await poller.whenIdle();
+    await waitFor(() => tm.fake.statusRows(CONTROLLER).length === 2, { message: 'both orgs have a status row' });
+  });
 });
