@@ -236,3 +236,6 @@ export const keysRecovered = (keys: number, queued: number): string =>
 
 export const decoratedStaticMethod = (method: string): string =>
   `@OnTenancyEvent() cannot decorate static method ${method}: handlers are called on a provider's instance; make it an instance method`;
+
+export const handlersWithoutSingleton = (handlers: readonly string[], factories: readonly string[]): string =>
+  `@OnTenancyEvent handler(s) ${handlers.join(', ')} have no singleton instance in this app, and request-scoped factory provider(s) ${factories.join(', ')} may be building them: tenancy handlers must live on singleton providers, because events arrive outside any request (if the class is simply not provided here, ignore this)`;

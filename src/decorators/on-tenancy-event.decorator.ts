@@ -1,4 +1,5 @@
 import { TENANCY_EVENT_METADATA } from '../tenancy.constants.js';
+import { noteDecoratedMethod } from './decorated-classes.js';
 import { TenancyConfigurationError } from '../tenancy.errors.js';
 import { decoratedStaticMethod, invalidDecoratorArgument } from '../tenancy.messages.js';
 import { EventType, ResourceType } from '../tenancy-event.js';
@@ -52,6 +53,7 @@ export function OnTenancyEvent(resourceType: ResourceTypeFilter, eventType: Even
     if (typeof target === 'function') {
       throw new TenancyConfigurationError(decoratedStaticMethod(`${target.name || '(anonymous class)'}.${String(key)}`));
     }
+    noteDecoratedMethod((target as object).constructor, String(key));
     // Appended, never overwritten: a second decorator on the same method adds to it.
     const existing: TenancySubscription[] = Reflect.getOwnMetadata(TENANCY_EVENT_METADATA, method) ?? [];
     Reflect.defineMetadata(TENANCY_EVENT_METADATA, [...existing, subscription], method);

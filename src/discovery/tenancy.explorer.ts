@@ -4,7 +4,8 @@ import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js'
 import { TenancyMetadataAccessor } from './tenancy-metadata.accessor.js';
 import { TenancyHandlerRegistry } from './tenancy-handler.registry.js';
 import { TenancyConfigurationError } from '../tenancy.errors.js';
-import { describeProviderToken, scopedHandlerProvider } from '../tenancy.messages.js';
+import { decoratedClasses } from '../decorators/decorated-classes.js';
+import { describeProviderToken, handlersWithoutSingleton, scopedHandlerProvider } from '../tenancy.messages.js';
 import { TenancyLogger } from '../telemetry/tenancy-logger.js';
 
 /** Finds `@OnTenancyEvent` methods on providers and controllers at module init. */
@@ -20,9 +21,12 @@ export class TenancyExplorer implements OnModuleInit {
 
   onModuleInit(): void {
     const seen = new WeakSet<object>();
+    const hiddenFactories: string[] = [];
     for (const wrapper of [...this.discovery.getProviders(), ...this.discovery.getControllers()]) {
       this.explore(wrapper, seen);
+      if (isHiddenRequestFactory(wrapper)) hiddenFactories.push(describeProviderToken(wrapper.token));
     }
+    this.warnAboutHiddenHosts(seen, hiddenFactories);
     const count = this.registry.all().length;
     if (count === 0) {
       // Almost certainly a mistake (a provider not listed, a missing decorator): say so.
@@ -91,6 +95,30 @@ export class TenancyExplorer implements OnModuleInit {
     }
   }
 
+  /**
+   * A request-scoped factory under a string or symbol token is built per request only,
+   * so its class cannot be known at init. When the app has one and some decorated
+   * class has no singleton instance here, say so (a warning: the class may simply not
+   * be provided in this app).
+   */
+  private warnAboutHiddenHosts(seen: WeakSet<object>, hiddenFactories: readonly string[]): void {
+    if (hiddenFactories.length === 0) return;
+    const served = new Set<Function>();
+    for (const wrapper of [...this.discovery.getProviders(), ...this.discovery.getControllers()]) {
+      const instance: unknown = wrapper.instance;
+      if (!isScannable(instance) || !seen.has(instance)) continue;
+      // The instance's class and its ancestors: inherited handlers run on it.
+      for (let proto = Object.getPrototypeOf(instance) as object | null; proto; proto = Object.getPrototypeOf(proto) as object | null) {
+        served.add((proto as { constructor: Function }).constructor);
+      }
+    }
+    const unserved: string[] = [];
+    for (const [host, methods] of decoratedClasses) {
+      if (!served.has(host)) unserved.push(...[...methods].map((method) => `${host.name || '(anonymous class)'}#${method}`));
+    }
+    if (unserved.length > 0) this.logger.warn(handlersWithoutSingleton(unserved, hiddenFactories));
+  }
+
   /** Names of the decorated methods reachable from a prototype, in scan order. */
   private handlerMethods(prototype: object): string[] {
     return this.scanner.getAllMethodNames(prototype).filter((methodName) => {
@@ -103,4 +131,9 @@ export class TenancyExplorer implements OnModuleInit {
 /** An object whose methods can be scanned (falsy values and primitives have none). */
 function isScannable(value: unknown): value is object {
   return typeof value === 'object' && value !== null;
+}
+
+/** A request-scoped factory provider under a non-class token: its product is unknown until a request. */
+function isHiddenRequestFactory(wrapper: InstanceWrapper): boolean {
+  return wrapper.isFactory && !wrapper.isTransient && !wrapper.isDependencyTreeStatic() && typeof wrapper.token !== 'function';
 }

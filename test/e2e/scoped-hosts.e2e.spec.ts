@@ -142,7 +142,7 @@ describe('scoped handler hosts, however provided (e2e)', () => {
     expect(error.message).toBe(scopedHandlerProvider('ProjectHandlers#provision', REQUEST_SCOPED, 'ProjectHandlers'));
   });
 
-  it('a request-scoped useFactory host under a string token is not built before a request, so init cannot see it', async () => {
+  it('a request-scoped useFactory host under a string token is not built before a request: init warns, naming the class and the factory', async () => {
     // Nest builds it per request only; running the factory without a request to learn its
     // class would run user code (connections, REQUEST reads) at startup. Documented limit.
     const logs = new CapturingLogger();
@@ -155,6 +155,29 @@ describe('scoped handler hosts, however provided (e2e)', () => {
     apps.track(moduleRef);
     await moduleRef.init();
     expect(logs.lines.some((l) => l.level === 'warn' && l.message.includes('No @OnTenancyEvent handlers found'))).toBe(true);
+    // What init can do: name the decorated class that has no singleton, and the factory.
+    const hidden = logs.lines.find((l) => l.level === 'warn' && l.message.includes('have no singleton instance'));
+    expect(hidden?.message).toContain('ProjectHandlers#provision');
+    expect(hidden?.message).toContain('"REQUEST_FACTORY"');
+  });
+
+  it('never names a decorated class that has a singleton instance as a hidden host', async () => {
+    const logs = new CapturingLogger();
+    const moduleRef = await Test.createTestingModule({
+      imports: [TenancyModule.forRoot({ ...FAST_TIMINGS, url: tm.url, controllerName: CONTROLLER })],
+      providers: [
+        ProjectHandlers,
+        { provide: 'PER_REQUEST_VALUE', useFactory: () => ({ tenant: 'from-request' }), scope: Scope.REQUEST },
+      ],
+    })
+      .setLogger(logs)
+      .compile();
+    apps.track(moduleRef);
+    await moduleRef.init();
+    // Other decorated classes of this file are not provided here and may be named.
+    const hidden = logs.lines.filter((l) => l.message.includes('have no singleton instance'));
+    expect(hidden.length).toBeGreaterThan(0);
+    expect(hidden.map((l) => l.message).join('\n')).not.toContain('ProjectHandlers#provision');
   });
 
   it('runs handlers of static hosts: useValue, useFactory, useClass; skips aliases, null-prototype and primitive values', async () => {
