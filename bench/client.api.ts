@@ -41,6 +41,8 @@ export interface ClientJob {
   readonly concurrency: number;
   /** Library `inProgressAfter` (ms); unset: the default (always write in_progress first). Library runs only. */
   readonly inProgressAfter?: number;
+  /** Library `transport` by name (a job crosses a process boundary as JSON); unset: the default, 'node'. Library runs only. */
+  readonly transport?: 'node' | 'axios';
   /** What-if patches of the library (bench/experiments.ts); library runs only. */
   readonly experiments?: readonly string[];
   /** After the window: idle this long, then sample idle RSS (0: no idle sample). */

@@ -63,6 +63,7 @@ async function runLibrary(job: ClientJob, peer: IpcPeer): Promise<ClientResult> 
         pollLimit: job.pollLimit,
         concurrency: job.concurrency,
         inProgressAfter: job.inProgressAfter,
+        transport: job.transport,
         onError: () => {
           reportedErrors += 1;
         },

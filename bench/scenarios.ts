@@ -94,6 +94,7 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
   S1L: replayNoopLoaded,
   S1R: replayWithLatency,
   S1P: replayNoopInProgressAfter,
+  S1A: replayNoopAxios,
   S2: replaySlowHandler,
   S3: backlogDrain,
   S4: steadyStateLatency,
@@ -149,6 +150,23 @@ async function replayNoopInProgressAfter(ctx: BenchContext): Promise<ScenarioRes
   });
 }
 
+/** Issue 11: S1 on the axios transport, so `npm run bench` reports the cost of each transport. */
+async function replayNoopAxios(ctx: BenchContext): Promise<ScenarioResult> {
+  const { orgs, projects } = ctx.sizes.s1;
+  return replayScenario(ctx, {
+    id: 'S1A',
+    title: `replay, no-op handler, library with transport 'axios'`,
+    orgs,
+    projects,
+    handler: { delayMs: 0 },
+    transport: 'axios',
+    idle: true,
+    note:
+      "Informational, no target (#11): S1 with the library option transport: 'axios' (a fresh axios instance instead of node:http). " +
+      'Compare its client CPU per status write, wall, RSS and connections with S1 (the default transport); the baseline is the same reference client.',
+  });
+}
+
 async function replayWithLatency(ctx: BenchContext): Promise<ScenarioResult> {
   const { orgs, projects, latencyMs } = ctx.sizes.s1r;
   return replayScenario(ctx, {
@@ -201,6 +219,8 @@ async function replayScenario(
     idle?: boolean;
     /** Library option `inProgressAfter` (ms). */
     inProgressAfter?: number;
+    /** Library option `transport`; unset: the default ('node'). */
+    transport?: 'node' | 'axios';
   },
 ): Promise<ScenarioResult> {
   const total = spec.orgs * (1 + spec.projects);
@@ -214,7 +234,7 @@ async function replayScenario(
     stop: { kind: 'replay' } as const,
     idleMs: spec.idle ? ctx.sizes.idleMs : 0,
   };
-  const lib = await measureOne(ctx, spec.id, 'library', { ...base, inProgressAfter: spec.inProgressAfter }, spec.loaded);
+  const lib = await measureOne(ctx, spec.id, 'library', { ...base, inProgressAfter: spec.inProgressAfter, transport: spec.transport }, spec.loaded);
   const ref = await measureOne(ctx, spec.id, 'baseline', base, spec.loaded);
   const library = metrics(lib, total);
   const baseline = metrics(ref, total);
@@ -228,6 +248,7 @@ async function replayScenario(
       events: total,
       handlerDelayMs: spec.handler.delayMs,
       ...(spec.latencyMs ? { responseDelayMs: spec.latencyMs } : {}),
+      ...(spec.transport ? { transport: spec.transport } : {}),
     },
     notes: [
       'Headline: client process spawned → its last status write arrived at the server (includes process start-up and, for the library, creating the Nest application context).',
@@ -493,7 +514,7 @@ async function scale(ctx: BenchContext): Promise<ScenarioResult> {
 
 // --- running clients ----------------------------------------------------------------
 
-type JobShape = Pick<ClientJob, 'pollInterval' | 'pollLimit' | 'handler' | 'idleMs' | 'inProgressAfter'> & { stop: StopRule };
+type JobShape = Pick<ClientJob, 'pollInterval' | 'pollLimit' | 'handler' | 'idleMs' | 'inProgressAfter' | 'transport'> & { stop: StopRule };
 
 function jobFor(ctx: BenchContext, client: ClientKind, shape: JobShape): ClientJob {
   const experiments = client === 'library' ? ctx.experiments : [];

@@ -90,7 +90,7 @@ describe('npm run bench -- --quick', () => {
     expect(results.machine.cpus).toEqual(expect.any(Number));
     expect(results.machine.node).toBe(process.version);
     expect(results.date).toEqual(expect.any(String));
-    expect(results.scenarios.map((s) => s.id)).toEqual(['S1', 'S1L', 'S1R', 'S1P', 'S2', 'S3', 'S4', 'S5', 'S6']);
+    expect(results.scenarios.map((s) => s.id)).toEqual(['S1', 'S1L', 'S1R', 'S1P', 'S1A', 'S2', 'S3', 'S4', 'S5', 'S6']);
   });
 
   it('has numbers for both columns of every scenario', () => {
