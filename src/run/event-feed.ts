@@ -3,13 +3,10 @@ import { retryDelay } from '../common/retry-delay.js';
 import type { KeyedWorkQueue } from '../dispatch/keyed-work-queue.js';
 import type { QueuedEvent } from '../dispatch/attempt-runner.js';
 import type { DecodedEventsPage } from '../tenant-manager/tenant-manager.wire.js';
-import { MAX_INVALID_EVENT_STRIKES } from '../tenancy.constants.js';
-import { TenantManagerRequestError, toError } from '../tenancy.errors.js';
+import { toError } from '../tenancy.errors.js';
 import {
   eventLogCheckAfterOutage,
   eventLogWentBack,
-  invalidEvent,
-  invalidEventSkipped,
   keysRecovered,
   replayFetched,
   replayRetrying,
@@ -22,7 +19,7 @@ import type { ResolvedTenancyOptions } from '../tenancy-options.js';
 import { EventCursor } from './event-cursor.js';
 import { EventIntake } from './event-intake.js';
 import { FetchFailureTracker } from './fetch-failure.tracker.js';
-import { InvalidEventTracker } from './invalid-event.tracker.js';
+import { InvalidEventScreen } from './invalid-event.screen.js';
 import { InvalidEventsError, PageJudge } from './page-judge.js';
 import { ReplayProgress } from './replay-progress.js';
 import type { RunSchedule } from './run-schedule.js';
@@ -68,8 +65,8 @@ export class EventFeed {
   private readonly judge: PageJudge;
   private readonly replayFailures: FetchFailureTracker;
   private readonly pollFailures: FetchFailureTracker;
-  private readonly replayInvalid = new InvalidEventTracker(MAX_INVALID_EVENT_STRIKES);
-  private readonly pollInvalid = new InvalidEventTracker(MAX_INVALID_EVENT_STRIKES);
+  private readonly replayInvalid: InvalidEventScreen;
+  private readonly pollInvalid: InvalidEventScreen;
   private replayed = false;
   // The current poll failure streak has a failed request (not only refused pages).
   private unreachable = false;
@@ -79,6 +76,8 @@ export class EventFeed {
     this.judge = new PageJudge(ctx.logger);
     this.replayFailures = new FetchFailureTracker('replay', ctx.logger);
     this.pollFailures = new FetchFailureTracker('poll', ctx.logger);
+    this.replayInvalid = new InvalidEventScreen(ctx.logger);
+    this.pollInvalid = new InvalidEventScreen(ctx.logger);
   }
 
   /** An item left the queue (done or parked). */
@@ -131,7 +130,7 @@ export class EventFeed {
         const floor = this.cursor.fetched;
         try {
           page = await client.fetchReplay(signal);
-          this.acceptInvalid(page, this.replayInvalid);
+          this.replayInvalid.check(page);
         } catch (error) {
           if (signal.aborted) return false;
           telemetry.poll(false);
@@ -207,7 +206,7 @@ export class EventFeed {
     try {
       page = await client.fetchAfter(after, limit, signal);
       verdict = this.judge.judge(page, after, limit);
-      if (verdict.kind !== 'went-back') this.acceptInvalid(page, this.pollInvalid);
+      if (verdict.kind !== 'went-back') this.pollInvalid.check(page);
     } catch (error) {
       if (signal.aborted) return 'failed';
       telemetry.poll(false);
@@ -246,20 +245,5 @@ export class EventFeed {
     this.ctx.telemetry.poll(true);
     failures.succeeded();
     this.lastSuccessAt = Date.now();
-  }
-
-  /**
-   * A page with an invalid event is treated as a failed request (the cursor stays),
-   * because corruption on the way is usually transient; one still invalid after
-   * MAX_INVALID_EVENT_STRIKES fetches is reported once more and skipped.
-   */
-  private acceptInvalid(page: DecodedEventsPage, tracker: InvalidEventTracker): void {
-    if (page.invalid.length === 0) return;
-    const { blocking, skipped } = tracker.check(page.invalid);
-    if (blocking.length > 0) throw new InvalidEventsError(invalidEvent(blocking[0].reasons, blocking[0].raw));
-    for (const bad of skipped) {
-      const error = new TenantManagerRequestError(invalidEventSkipped(MAX_INVALID_EVENT_STRIKES, bad.raw), 200);
-      this.ctx.logger.failure(error, error.message);
-    }
   }
 }
