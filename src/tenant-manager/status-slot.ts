@@ -19,7 +19,7 @@ export interface StatusSlot {
   readonly resourceType: string;
   readonly resourceId: string;
   sending: boolean;
-  /** Waiting for a free request slot (in a {@link SlotLine}). */
+  /** Waiting in line for a free request slot. */
   queued: boolean;
   /** Newest wanted state not yet sent; a newer report replaces it. */
   next?: PendingWrite;
@@ -66,37 +66,4 @@ export function coalesce(slot: StatusSlot, wanted: WantedStatus, settle: ((lande
     slot.retryTimer = undefined;
   }
   return true;
-}
-
-/** Slots waiting for a free request slot, first come first served, O(1) per take. */
-export class SlotLine {
-  private readonly slots: StatusSlot[] = [];
-  private head = 0;
-
-  push(slot: StatusSlot): void {
-    slot.queued = true;
-    this.slots.push(slot);
-  }
-
-  /** The longest-waiting slot, or undefined when none waits. */
-  take(): StatusSlot | undefined {
-    if (this.head >= this.slots.length) return undefined;
-    const slot = this.slots[this.head];
-    this.head += 1;
-    slot.queued = false;
-    return slot;
-  }
-
-  /** Drops the taken part once it is most of the array (amortised, keeps memory bounded). */
-  compact(): void {
-    if (this.head > 1024 && this.head * 2 > this.slots.length) {
-      this.slots.splice(0, this.head);
-      this.head = 0;
-    }
-  }
-
-  clear(): void {
-    this.slots.length = 0;
-    this.head = 0;
-  }
 }

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { fullJitterBackoff } from '../common/backoff.js';
 import { settledBy } from '../common/deadline.js';
+import { Fifo } from '../common/fifo.js';
 import { retryDelay } from '../common/retry-delay.js';
 import { toError } from '../tenancy.errors.js';
 import { statusWriteFailed } from '../tenancy.messages.js';
@@ -8,7 +9,7 @@ import type { ResolvedTenancyOptions } from '../tenancy-options.js';
 import type { ControllerStatus } from '../tenancy-event.js';
 import type { TenancyLogger } from '../telemetry/tenancy-logger.js';
 import type { TenancyTelemetry } from '../telemetry/tenancy.telemetry.js';
-import { coalesce, SlotLine, slotKey, type StatusSlot, type WantedStatus } from './status-slot.js';
+import { coalesce, slotKey, type StatusSlot, type WantedStatus } from './status-slot.js';
 
 export type { WantedStatus } from './status-slot.js';
 
@@ -36,7 +37,8 @@ type Settings = Pick<ResolvedTenancyOptions, 'initialBackoff' | 'maxBackoff' | '
  */
 export class StatusWriter {
   private readonly slots = new Map<string, StatusSlot>();
-  private readonly waiting = new SlotLine();
+  // Slots waiting for a free request slot, first come first served.
+  private readonly waiting = new Fifo<StatusSlot>();
   private sendingCount = 0;
   private readonly idleWaiters: Array<() => void> = [];
   private readonly roomWaiters: Array<() => void> = [];
@@ -158,6 +160,7 @@ export class StatusWriter {
       void this.send(slot);
       return;
     }
+    slot.queued = true;
     this.waiting.push(slot);
   }
 
@@ -216,6 +219,7 @@ export class StatusWriter {
     while (!this.dead && this.sendingCount < this.options.concurrency) {
       const slot = this.waiting.take();
       if (!slot) break;
+      slot.queued = false;
       void this.send(slot);
     }
     this.waiting.compact();
