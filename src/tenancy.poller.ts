@@ -37,8 +37,7 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
     // With the host's ScheduleModule, the poll and resync jobs are registered there.
     @Optional() scheduler?: SchedulerRegistry,
   ) {
-    const follows = (type: string) => registry.follows(type);
-    this.services = { options, client, follows, attempts, telemetry, logger, scheduler };
+    this.services = { options, client, follows: (type) => registry.follows(type), attempts, telemetry, logger, scheduler };
     if (options.coordination) {
       const callbacks = { elected: () => this.startRun(), lost: (reason: string) => this.run?.abandon(reason) ?? Promise.resolve() };
       this.election = new LeaderElection(createCoordinator(options.coordination), callbacks, logger);
@@ -62,18 +61,12 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
   /** Liveness: the fetch loop (standing by: the election loop) keeps making attempts, whether or not the Tenant Manager answers. */
   isAlive(): boolean {
     const phase = this.currentPhase();
-    const last = phase === 'standby' ? (this.election?.lastAttemptAt ?? null) : (this.run?.feed.lastAttemptAt ?? null);
-    return isAlive(phase, last, this.options);
+    return isAlive(phase, (phase === 'standby' ? this.election?.lastAttemptAt : this.run?.feed.lastAttemptAt) ?? null, this.options);
   }
 
-  /**
-   * Resolves when {@link isReady} becomes true, or when the poller stops before that; at once
-   * when it is stopped, or idle without autoStart (nothing would ever release the wait).
-   */
+  /** Resolves once {@link isReady} or stopped; at once when idle without autoStart (nothing else would release it). */
   whenReady(): Promise<void> {
-    if (this.isReady() || this.phase === 'stopped' || (this.phase === 'idle' && !this.options.autoStart)) {
-      return Promise.resolve();
-    }
+    if (this.isReady() || this.phase === 'stopped' || (this.phase === 'idle' && !this.options.autoStart)) return Promise.resolve();
     return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
@@ -128,18 +121,16 @@ export class TenancyPoller implements OnApplicationBootstrap, BeforeApplicationS
    * replaced event log. Skipped before the first replay is queued and while the queue is full.
    */
   resync(): Promise<void> {
-    const run = this.run;
-    if (!run?.accepting) return Promise.resolve();
-    return run.state === 'replaying' ? this.whenReady() : run.resync();
+    if (!this.run?.accepting) return Promise.resolve();
+    return this.run.state === 'replaying' ? this.whenReady() : this.run.resync();
   }
 
   private startRun(): void {
     if (this.run?.accepting || this.stopping) return;
     // Only the handlers still running of the run before are passed on (they hold back their orgs), not the run.
-    const run = new TenancyRun(this.services, this.run?.stillRunning());
-    this.run = run;
+    this.run = new TenancyRun(this.services, this.run?.stillRunning());
     this.phase = 'replaying';
-    run.start(() => this.releaseReadyWaiters());
+    this.run.start(() => this.releaseReadyWaiters());
   }
 
   private currentPhase(): TenancyPollerPhase {

@@ -1,5 +1,7 @@
 import { type BackoffSettings, fullJitterBackoff } from '../common/backoff.js';
+import { Fifo } from '../common/fifo.js';
 import { BelowWaiters } from './below-waiters.js';
+import { ParkedItems } from './parked-items.js';
 
 /** What a worker says about one attempt at an item. */
 export type WorkOutcome = 'done' | 'retry' | 'park';
@@ -36,14 +38,12 @@ export interface KeyedWorkQueueOptions extends BackoffSettings {
 export class KeyedWorkQueue<T> {
   private readonly lanes = new Map<string, Lane<T>>();
   // Keys ready to start, in FIFO order: round-robin fairness between orgs.
-  private ready: string[] = [];
-  private readyHead = 0;
+  private readonly ready = new Fifo<string>();
   private running = 0;
   private total = 0;
   private stopped = false;
   private retryingCount = 0;
-  // Insertion-ordered: oldest first, and O(1) to drop one (parked events can number 100k).
-  private readonly parkedItems = new Set<QueueItem<T>>();
+  private readonly parkedItems = new ParkedItems<QueueItem<T>>();
   private readonly belowWaiters = new BelowWaiters();
   private inFlightWaiters: Array<() => void> = [];
 
@@ -73,7 +73,7 @@ export class KeyedWorkQueue<T> {
 
   /** Items given up on (until woken), oldest first. A copy: O(parked), for getStatus(). */
   get parked(): readonly QueueItem<T>[] {
-    return [...this.parkedItems];
+    return this.parkedItems.list();
   }
 
   /** How many items are parked. */
@@ -122,7 +122,7 @@ export class KeyedWorkQueue<T> {
   /** Re-queues parked items that match (all when no filter) with a fresh attempt count. */
   wake(filter: (item: QueueItem<T>) => boolean = () => true): number {
     if (this.stopped) return 0;
-    const woken = this.takeParked(filter);
+    const woken = this.parkedItems.take(filter);
     // A woken item joins the tail of its key: it is the newest word on its resource
     // (parked items superseded by a later event were unparked by the run).
     for (const item of woken) this.append({ key: item.key, payload: item.payload, attempt: 1 });
@@ -164,14 +164,6 @@ export class KeyedWorkQueue<T> {
     this.belowWaiters.releaseAll();
   }
 
-  private takeParked(filter: (item: QueueItem<T>) => boolean): QueueItem<T>[] {
-    const taken: QueueItem<T>[] = [];
-    for (const item of this.parkedItems) if (filter(item)) taken.push(item);
-    for (const item of taken) this.parkedItems.delete(item);
-    return taken;
-  }
-
-
   private append(item: QueueItem<T>): void {
     let lane = this.lanes.get(item.key);
     if (!lane) {
@@ -184,19 +176,16 @@ export class KeyedWorkQueue<T> {
   }
 
   private pump(): void {
-    while (!this.stopped && this.running < this.options.concurrency && this.readyHead < this.ready.length) {
-      const key = this.ready[this.readyHead];
-      this.readyHead += 1;
+    while (!this.stopped && this.running < this.options.concurrency) {
+      const key = this.ready.take();
+      if (key === undefined) break;
       const lane = this.lanes.get(key);
       if (!lane || lane.busy || lane.head >= lane.items.length) continue;
       lane.busy = true;
       this.running += 1;
       void this.run(lane, lane.items[lane.head]);
     }
-    if (this.readyHead > 1024 && this.readyHead * 2 > this.ready.length) {
-      this.ready = this.ready.slice(this.readyHead);
-      this.readyHead = 0;
-    }
+    this.ready.compact();
   }
 
   private async run(lane: Lane<T>, item: QueueItem<T>): Promise<void> {

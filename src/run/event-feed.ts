@@ -3,29 +3,19 @@ import { retryDelay } from '../common/retry-delay.js';
 import type { KeyedWorkQueue } from '../dispatch/keyed-work-queue.js';
 import type { QueuedEvent } from '../dispatch/attempt-runner.js';
 import type { DecodedEventsPage } from '../tenant-manager/tenant-manager.wire.js';
-import { MAX_INVALID_EVENT_STRIKES } from '../tenancy.constants.js';
-import { TenantManagerRequestError, toError } from '../tenancy.errors.js';
-import {
-  eventLogCheckAfterOutage,
-  eventLogWentBack,
-  invalidEvent,
-  invalidEventSkipped,
-  keysRecovered,
-  replayFetched,
-  replayRetrying,
-  replayStarted,
-  requestFailed,
-} from '../tenancy.messages.js';
+import { toError } from '../tenancy.errors.js';
+import { eventLogCheckAfterOutage, eventLogWentBack, replayRetrying, replayStarted, requestFailed } from '../tenancy.messages.js';
 import type { TenancyLogger } from '../telemetry/tenancy-logger.js';
 import type { TenancyTelemetry } from '../telemetry/tenancy.telemetry.js';
 import type { ResolvedTenancyOptions } from '../tenancy-options.js';
 import { EventCursor } from './event-cursor.js';
 import { EventIntake } from './event-intake.js';
 import { FetchFailureTracker } from './fetch-failure.tracker.js';
-import { InvalidEventTracker } from './invalid-event.tracker.js';
+import { InvalidEventScreen } from './invalid-event.screen.js';
 import { InvalidEventsError, PageJudge } from './page-judge.js';
-import { ReplayProgress } from './replay-progress.js';
+import type { ReplayProgress } from './replay-progress.js';
 import type { RunSchedule } from './run-schedule.js';
+import { SnapshotAcceptance, type SnapshotMode } from './snapshot-acceptance.js';
 
 /** The two event calls of the Tenant Manager client (a port, for tests). */
 export interface EventsPort {
@@ -49,12 +39,6 @@ export interface FeedContext {
 }
 
 /**
- * `replay` starts the cursor over; `resync` repairs drift; `recovery` brings back held-back orgs;
- * `log check` only looks whether the event log went back (queued only if it did).
- */
-type SnapshotMode = 'replay' | 'resync' | 'recovery' | 'log check';
-
-/**
  * Everything between the Tenant Manager and the queue for one run: the replay with
  * retries, the poll loop (full-page drain, backpressure, shedding behind stuck
  * orgs), resyncs and recoveries, and the judgement of bad or impossible responses.
@@ -63,22 +47,29 @@ export class EventFeed {
   readonly cursor = new EventCursor();
   lastAttemptAt: number | null = null;
   lastSuccessAt: number | null = null;
-  replayProgress: ReplayProgress | null = null;
   private readonly intake: EventIntake;
   private readonly judge: PageJudge;
   private readonly replayFailures: FetchFailureTracker;
   private readonly pollFailures: FetchFailureTracker;
-  private readonly replayInvalid = new InvalidEventTracker(MAX_INVALID_EVENT_STRIKES);
-  private readonly pollInvalid = new InvalidEventTracker(MAX_INVALID_EVENT_STRIKES);
-  private replayed = false;
+  private readonly replayInvalid: InvalidEventScreen;
+  private readonly pollInvalid: InvalidEventScreen;
+  private readonly snapshots: SnapshotAcceptance;
   // The current poll failure streak has a failed request (not only refused pages).
   private unreachable = false;
 
   constructor(private readonly ctx: FeedContext) {
     this.intake = new EventIntake(ctx.queue, ctx.follows, this.cursor, ctx.logger);
     this.judge = new PageJudge(ctx.logger);
+    this.snapshots = new SnapshotAcceptance(ctx.logger, ctx.telemetry, this.intake, this.cursor, ctx.live);
     this.replayFailures = new FetchFailureTracker('replay', ctx.logger);
     this.pollFailures = new FetchFailureTracker('poll', ctx.logger);
+    this.replayInvalid = new InvalidEventScreen(ctx.logger);
+    this.pollInvalid = new InvalidEventScreen(ctx.logger);
+  }
+
+  /** The newest replay or resync's progress, for getStatus(). */
+  get replayProgress(): ReplayProgress | null {
+    return this.snapshots.progress;
   }
 
   /** An item left the queue (done or parked). */
@@ -131,7 +122,7 @@ export class EventFeed {
         const floor = this.cursor.fetched;
         try {
           page = await client.fetchReplay(signal);
-          this.acceptInvalid(page, this.replayInvalid);
+          this.replayInvalid.check(page);
         } catch (error) {
           if (signal.aborted) return false;
           telemetry.poll(false);
@@ -143,57 +134,12 @@ export class EventFeed {
           continue;
         }
         this.fetchSucceeded(this.replayFailures);
-        this.acceptSnapshot(page, mode, keys, started, floor);
+        this.snapshots.accept(page, mode, keys, started, floor);
         return true;
       }
     } finally {
       if (mode === 'resync') this.intake.watchNewer(false);
     }
-  }
-
-  private acceptSnapshot(
-    page: DecodedEventsPage,
-    requested: SnapshotMode,
-    keys: readonly string[],
-    started: number,
-    floor: number,
-  ): void {
-    const { logger, telemetry } = this.ctx;
-    let mode = requested;
-    // Behind what we had fetched before asking for it: the log was replaced.
-    if (this.replayed && page.lastEventId < floor) {
-      logger.warn(eventLogWentBack(requested, floor, page.lastEventId), {
-        cursor: floor,
-        lastEventId: page.lastEventId,
-      });
-      mode = 'replay';
-      this.intake.clearHeld();
-      this.intake.forgetNewer();
-    }
-    if (mode === 'log check') return;
-    const events = this.intake.followed(page, requested);
-    if (mode === 'recovery') {
-      const queued = this.intake.queueRecovery(events, page.lastEventId, keys);
-      logger.log(keysRecovered(keys.length, queued), { orgs: keys.length, queued });
-      return;
-    }
-    if (mode === 'replay') this.cursor.reset(page.lastEventId);
-    this.replayed = true;
-    const epoch = this.cursor.epoch;
-    const progress = new ReplayProgress(
-      events.length,
-      mode,
-      logger,
-      (seconds) => {
-        if (mode === 'replay' && epoch === this.cursor.epoch) this.cursor.replayHandled();
-        telemetry.replayFinished(seconds);
-      },
-      this.ctx.live,
-    );
-    this.replayProgress = progress;
-    this.intake.queueSnapshot(events, page.lastEventId, progress.handledOne);
-    // The numbers are in the text already: no fields repeating them.
-    logger.log(replayFetched(mode, page.received, Date.now() - started, progress.total, page.lastEventId));
   }
 
   /** One incremental fetch: 'full' when more may be waiting, 'short' when caught up. */
@@ -207,7 +153,7 @@ export class EventFeed {
     try {
       page = await client.fetchAfter(after, limit, signal);
       verdict = this.judge.judge(page, after, limit);
-      if (verdict.kind !== 'went-back') this.acceptInvalid(page, this.pollInvalid);
+      if (verdict.kind !== 'went-back') this.pollInvalid.check(page);
     } catch (error) {
       if (signal.aborted) return 'failed';
       telemetry.poll(false);
@@ -226,7 +172,7 @@ export class EventFeed {
     if (verdict.kind === 'went-back') {
       logger.warn(eventLogWentBack(`poll after ${after}`, after, page.lastEventId), { cursor: after, lastEventId: page.lastEventId });
       this.intake.clearHeld();
-      this.replayed = false; // the fresh snapshot starts the cursor over without a second warning
+      this.snapshots.startOver();
       await this.snapshot('replay');
       return 'full';
     }
@@ -246,20 +192,5 @@ export class EventFeed {
     this.ctx.telemetry.poll(true);
     failures.succeeded();
     this.lastSuccessAt = Date.now();
-  }
-
-  /**
-   * A page with an invalid event is treated as a failed request (the cursor stays),
-   * because corruption on the way is usually transient; one still invalid after
-   * MAX_INVALID_EVENT_STRIKES fetches is reported once more and skipped.
-   */
-  private acceptInvalid(page: DecodedEventsPage, tracker: InvalidEventTracker): void {
-    if (page.invalid.length === 0) return;
-    const { blocking, skipped } = tracker.check(page.invalid);
-    if (blocking.length > 0) throw new InvalidEventsError(invalidEvent(blocking[0].reasons, blocking[0].raw));
-    for (const bad of skipped) {
-      const error = new TenantManagerRequestError(invalidEventSkipped(MAX_INVALID_EVENT_STRIKES, bad.raw), 200);
-      this.ctx.logger.failure(error, error.message);
-    }
   }
 }

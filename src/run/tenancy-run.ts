@@ -4,13 +4,16 @@ import type { ProcessingRun, QueuedEvent } from '../dispatch/attempt-runner.js';
 import { KeyedWorkQueue, type QueueItem, type WorkOutcome } from '../dispatch/keyed-work-queue.js';
 import { type StatusPort, StatusWriter } from '../tenant-manager/status-writer.js';
 import { toError } from '../tenancy.errors.js';
-import { handlersStillRunning, resyncNotScheduled, resyncSkipped, statusWritesUnsent } from '../tenancy.messages.js';
+import { handlersStillRunning, statusWritesUnsent } from '../tenancy.messages.js';
 import type { TenancyLogger } from '../telemetry/tenancy-logger.js';
 import type { TenancyTelemetry } from '../telemetry/tenancy.telemetry.js';
 import type { ResolvedTenancyOptions } from '../tenancy-options.js';
 import type { TenancyEventIssue } from '../tenancy-status.js';
+import { AttemptHandover } from './attempt-handover.js';
 import { toEventIssue } from './event-issue.js';
 import { EventFeed, type EventsPort } from './event-feed.js';
+import { NewestParked } from './newest-parked.js';
+import { RunResync } from './run-resync.js';
 import { RunSchedule } from './run-schedule.js';
 
 /** What every run is built from (the module's singletons). */
@@ -45,28 +48,23 @@ export class TenancyRun implements ProcessingRun {
   readonly status: StatusWriter;
   readonly feed: EventFeed;
   private readonly schedule: RunSchedule;
+  private readonly resyncs: RunResync;
   private readonly handlerAbort = new AbortController();
   private readonly fetchAbort = new AbortController();
   private stateValue: RunState = 'replaying';
   private closedFlag = false;
   private lost = false;
   private loop: Promise<void> = Promise.resolve();
-  private resyncing?: Promise<void>;
   private ending?: Promise<void>;
-  // Attempts running now, by org: a successor waits for them before starting that org.
-  private readonly running = new Map<string, Promise<unknown>>();
-  // Earlier runs' attempts still running, by org (never the runs themselves, so old runs
-  // do not stay reachable link by link); an entry goes once its attempt settled.
-  private readonly earlier = new Map<string, Promise<void>>();
-  // The newest parked item per resource: a later outcome supersedes it in O(1).
-  private readonly parkedByResource = new Map<string, QueueItem<QueuedEvent>>();
+  private readonly handover: AttemptHandover;
+  private readonly newestParked = new NewestParked();
 
   /** `earlier`: the previous run's {@link stillRunning} attempts, held back in this run until they settle. */
   constructor(
     private readonly services: RunServices,
     earlier: ReadonlyMap<string, Promise<unknown>> = new Map(),
   ) {
-    for (const [key, attempt] of earlier) this.holdBack(key, attempt);
+    this.handover = new AttemptHandover(earlier);
     const { options, client, logger, telemetry } = services;
     this.queue = new KeyedWorkQueue<QueuedEvent>(
       options,
@@ -86,6 +84,7 @@ export class TenancyRun implements ProcessingRun {
       signal: this.fetchAbort.signal,
       live: () => this.accepting,
     });
+    this.resyncs = new RunResync(options, logger, this.feed, this.schedule, () => this.queue.size);
   }
 
   get state(): RunState {
@@ -118,7 +117,7 @@ export class TenancyRun implements ProcessingRun {
         if (!this.accepting) return;
         this.stateValue = 'polling';
         onReady();
-        this.scheduleResync();
+        this.resyncs.startSchedule(() => void this.resync());
       })
       .catch((error: unknown) => {
         // follow() handles its own failures; anything here is a bug, never a crash.
@@ -129,15 +128,7 @@ export class TenancyRun implements ProcessingRun {
   /** Fetches a fresh snapshot and queues it behind in-flight work (see TenancyPoller.resync). */
   resync(): Promise<void> {
     if (this.stateValue !== 'polling') return Promise.resolve();
-    const max = this.services.options.maxQueuedEvents;
-    if (this.queue.size >= max) {
-      this.services.logger.warn(resyncSkipped(this.queue.size, max));
-      return Promise.resolve();
-    }
-    this.resyncing ??= this.feed.snapshot('resync').then(() => {
-      this.resyncing = undefined;
-    });
-    return this.resyncing;
+    return this.resyncs.request();
   }
 
   /** Re-queues parked events (all, or one resource's); returns how many. */
@@ -193,48 +184,20 @@ export class TenancyRun implements ProcessingRun {
    * earlier ones it still waits for. A snapshot: the successor never holds this run.
    */
   stillRunning(): Map<string, Promise<unknown>> {
-    const handed = new Map<string, Promise<unknown>>(this.earlier);
-    for (const [key, attempt] of this.running) {
-      const older = handed.get(key);
-      handed.set(key, older ? Promise.allSettled([older, attempt]) : attempt);
-    }
-    return handed;
-  }
-
-  /** A resync schedule that cannot start is reported; it never stops the poll loop or readiness. */
-  private scheduleResync(): void {
-    const resync = this.services.options.resyncInterval;
-    if (resync === undefined) return;
-    try {
-      this.schedule.startResync(resync, () => void this.resync());
-    } catch (thrown) {
-      const error = toError(thrown);
-      this.services.logger.failure(error, resyncNotScheduled(resync, error.message.split('\n')[0].trim()));
-    }
-  }
-
-  private holdBack(key: string, attempt: Promise<unknown>): void {
-    const settled = attempt.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.earlier.set(key, settled);
-    void settled.then(() => {
-      if (this.earlier.get(key) === settled) this.earlier.delete(key);
-    });
+    return this.handover.stillRunning();
   }
 
   private async work(item: QueueItem<QueuedEvent>): Promise<WorkOutcome> {
     // A handler of a run before (abandoned, maybe still running) must settle first.
-    const earlier = this.earlier.get(item.key);
+    const earlier = this.handover.earlierOf(item.key);
     if (earlier) await earlier;
     if (!this.accepting) return 'retry';
     const attempt = this.services.attempts.process(item, this);
-    this.running.set(item.key, attempt);
+    this.handover.started(item.key, attempt);
     try {
       return await attempt;
     } finally {
-      if (this.running.get(item.key) === attempt) this.running.delete(item.key);
+      this.handover.settled(item.key, attempt);
     }
   }
 
@@ -247,13 +210,9 @@ export class TenancyRun implements ProcessingRun {
     const onFinished = payload.onFinished;
     payload.onFinished = undefined;
     onFinished?.();
-    // Waking an older parked event after a newer one ran (a parked create after the
-    // delete) would undo the newer state: keep only the newest per resource.
-    const resource = payload.event.resourceId;
-    const superseded = this.parkedByResource.get(resource);
-    if (superseded && superseded !== item) this.queue.unpark(superseded);
-    if (outcome === 'park') this.parkedByResource.set(resource, item);
-    else this.parkedByResource.delete(resource);
+    // Only the newest parked event per resource may be woken (see NewestParked).
+    const superseded = this.newestParked.finished(item, outcome);
+    if (superseded) this.queue.unpark(superseded);
   }
 
   private async drainOnce(): Promise<void> {

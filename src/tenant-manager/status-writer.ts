@@ -1,54 +1,22 @@
 import { setMaxListeners } from 'node:events';
 import { fullJitterBackoff } from '../common/backoff.js';
 import { settledBy } from '../common/deadline.js';
+import { Fifo } from '../common/fifo.js';
 import { retryDelay } from '../common/retry-delay.js';
-import { MAX_STATUS_MESSAGE_LENGTH } from '../tenancy.constants.js';
 import { toError } from '../tenancy.errors.js';
 import { statusWriteFailed } from '../tenancy.messages.js';
 import type { ResolvedTenancyOptions } from '../tenancy-options.js';
 import type { ControllerStatus } from '../tenancy-event.js';
 import type { TenancyLogger } from '../telemetry/tenancy-logger.js';
 import type { TenancyTelemetry } from '../telemetry/tenancy.telemetry.js';
+import { coalesce, slotKey, type StatusSlot, type WantedStatus } from './status-slot.js';
 
-/** The state we want the Tenant Manager to hold for one resource. */
-export type WantedStatus =
-  | { readonly kind: 'put'; readonly status: ControllerStatus; readonly message: string }
-  | { readonly kind: 'delete' };
+export type { WantedStatus } from './status-slot.js';
 
 /** The two status calls, as the Tenant Manager client makes them (a port, for tests). */
 export interface StatusPort {
   putStatus(resourceType: string, resourceId: string, status: ControllerStatus, message: string, signal?: AbortSignal): Promise<void>;
   deleteStatus(resourceType: string, resourceId: string, signal?: AbortSignal): Promise<void>;
-}
-
-interface PendingWrite {
-  readonly wanted: WantedStatus;
-  /** Settles the caller's promise after the first attempt (or when superseded). */
-  settle?: (landed: boolean) => void;
-  attempt: number;
-}
-
-function isUnsentInProgress(write: PendingWrite): boolean {
-  return write.attempt === 0 && write.wanted.kind === 'put' && write.wanted.status === 'in_progress';
-}
-
-/** Per-resource write state: at most one request in flight, at most one waiting. */
-interface Slot {
-  readonly key: string;
-  readonly resourceType: string;
-  readonly resourceId: string;
-  sending: boolean;
-  /** Waiting for a free request slot (in {@link StatusWriter.waiting}). */
-  queued: boolean;
-  /** Newest wanted state not yet sent; a newer report replaces it. */
-  next?: PendingWrite;
-  /**
-   * Behind an `in_progress` that was never sent: the state that follows it. The
-   * reference client always writes `in_progress` before the handler's outcome, so
-   * an unsent one is never coalesced away (2 writes per event in default mode).
-   */
-  after?: PendingWrite;
-  retryTimer?: NodeJS.Timeout;
 }
 
 // Resources waiting to be written before callers are asked to hold back: far more
@@ -68,9 +36,9 @@ type Settings = Pick<ResolvedTenancyOptions, 'initialBackoff' | 'maxBackoff' | '
  * a dead end: nothing it was asked to write leaves the process any more.
  */
 export class StatusWriter {
-  private readonly slots = new Map<string, Slot>();
-  private readonly waiting: Slot[] = [];
-  private waitingHead = 0;
+  private readonly slots = new Map<string, StatusSlot>();
+  // Slots waiting for a free request slot, first come first served.
+  private readonly waiting = new Fifo<StatusSlot>();
   private sendingCount = 0;
   private readonly idleWaiters: Array<() => void> = [];
   private readonly roomWaiters: Array<() => void> = [];
@@ -125,28 +93,13 @@ export class StatusWriter {
     wanted: WantedStatus,
     settle: ((landed: boolean) => void) | undefined,
   ): void {
-    const key = `${resourceType}\u0000${resourceId}`;
+    const key = slotKey(resourceType, resourceId);
     let slot = this.slots.get(key);
     if (!slot) {
       slot = { key, resourceType, resourceId, sending: false, queued: false };
       this.slots.set(key, slot);
     }
-    const normalized: WantedStatus =
-      wanted.kind === 'put' && wanted.message.length > MAX_STATUS_MESSAGE_LENGTH
-        ? { ...wanted, message: `${wanted.message.slice(0, MAX_STATUS_MESSAGE_LENGTH - 1)}…` }
-        : wanted;
-    const write: PendingWrite = { wanted: normalized, settle, attempt: 0 };
-    if (slot.next !== undefined && isUnsentInProgress(slot.next)) {
-      slot.after?.settle?.(false);
-      slot.after = write;
-      return;
-    }
-    slot.next?.settle?.(false);
-    slot.next = write;
-    if (slot.retryTimer) {
-      clearTimeout(slot.retryTimer);
-      slot.retryTimer = undefined;
-    }
+    if (!coalesce(slot, wanted, settle)) return;
     this.schedule(slot);
   }
 
@@ -195,14 +148,13 @@ export class StatusWriter {
       slot.after?.settle?.(false);
     }
     this.slots.clear();
-    this.waiting.length = 0;
-    this.waitingHead = 0;
+    this.waiting.clear();
     for (const resolve of this.idleWaiters.splice(0)) resolve();
     for (const resolve of this.roomWaiters.splice(0)) resolve();
   }
 
   /** Sends now when a request slot is free, else waits in line (once). */
-  private schedule(slot: Slot): void {
+  private schedule(slot: StatusSlot): void {
     if (slot.sending || slot.queued || this.dead) return;
     if (this.sendingCount < this.options.concurrency) {
       void this.send(slot);
@@ -212,7 +164,7 @@ export class StatusWriter {
     this.waiting.push(slot);
   }
 
-  private async send(slot: Slot): Promise<void> {
+  private async send(slot: StatusSlot): Promise<void> {
     const write = slot.next;
     if (!write || this.dead) return this.release(slot);
     slot.next = slot.after;
@@ -264,19 +216,16 @@ export class StatusWriter {
   }
 
   private startWaiting(): void {
-    while (!this.dead && this.sendingCount < this.options.concurrency && this.waitingHead < this.waiting.length) {
-      const slot = this.waiting[this.waitingHead];
-      this.waitingHead += 1;
+    while (!this.dead && this.sendingCount < this.options.concurrency) {
+      const slot = this.waiting.take();
+      if (!slot) break;
       slot.queued = false;
       void this.send(slot);
     }
-    if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) {
-      this.waiting.splice(0, this.waitingHead);
-      this.waitingHead = 0;
-    }
+    this.waiting.compact();
   }
 
-  private release(slot: Slot): void {
+  private release(slot: StatusSlot): void {
     if (slot.sending || slot.next || slot.retryTimer || slot.queued) return;
     if (this.slots.get(slot.key) !== slot) return;
     this.slots.delete(slot.key);
