@@ -177,6 +177,19 @@ describe('decodeEventsPage: unknown event kinds', () => {
 });
 
 describe('decodeEventsPage: invalid events', () => {
+  it.each([['"__proto__":{}'], ['"constructor":"x"'], ['"__proto__":{"id":1}']])(
+    'an invalid event carrying %s is still invalid (the key cannot hide the rules)',
+    async (extra) => {
+      const broken = { id: -7, eventType: 'created', resourceType: 'org', resourceId: 'not-a-uuid', resourceName: 'acme', createdAt: 'yesterday' };
+      // JSON.parse keeps "__proto__" and "constructor" as own data properties.
+      const body = JSON.stringify({ events: [broken], lastEventId: 0 }).replace('{"id":-7', `{${extra},"id":-7`);
+      const page = await decodeEventsPage(body);
+      expect(page.events).toEqual([]);
+      expect(page.invalid).toHaveLength(1);
+      expect(page.invalid[0].reasons).toMatch(/resourceId/);
+    },
+  );
+
   it('reports a resourceId that is not a UUID, with identity id:N', async () => {
     const raw = { ...projectCreated, resourceId: 'not-a-uuid' };
     const decoded = (await decodeEventsPage(page([raw, orgDeleted])));
