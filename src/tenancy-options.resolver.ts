@@ -36,13 +36,14 @@ export function resolveTenancyOptions(
     maxResponseBytes: options.maxResponseBytes ?? DEFAULTS.maxResponseBytes,
     internalToken: options.internalToken ?? (env[ENV_INTERNAL_TOKEN] || undefined),
     autoStart: options.autoStart ?? DEFAULTS.autoStart,
-    handlerTimeout: options.handlerTimeout,
-    inProgressAfter: options.inProgressAfter,
+    // Optional without a default: null (from JSON or YAML config) means "not set", as undefined does.
+    handlerTimeout: options.handlerTimeout ?? undefined,
+    inProgressAfter: options.inProgressAfter ?? undefined,
     shutdownTimeout: options.shutdownTimeout ?? DEFAULTS.shutdownTimeout,
     concurrency: options.concurrency ?? DEFAULTS.concurrency,
-    maxAttempts: options.maxAttempts,
+    maxAttempts: options.maxAttempts ?? undefined,
     maxQueuedEvents: options.maxQueuedEvents ?? DEFAULTS.maxQueuedEvents,
-    resyncInterval: options.resyncInterval,
+    resyncInterval: options.resyncInterval ?? undefined,
   };
   const violations = optionViolations(candidate);
   const problems = violations.map((violation) => {

@@ -516,3 +516,13 @@ describe('resolveTenancyOptions: token shape, url credentials, transport, maxRes
     );
   });
 });
+
+describe('resolveTenancyOptions: null for an optional option without a default', () => {
+  it.each(['handlerTimeout', 'inProgressAfter', 'maxAttempts', 'resyncInterval'] as const)(
+    '%s: null means "not set", as undefined does (config files write null)',
+    (field) => {
+      const resolved = resolveTenancyOptions({ ...base, [field]: null } as unknown as TenancyModuleOptions, noEnv);
+      expect(resolved[field]).toBeUndefined();
+    },
+  );
+});
