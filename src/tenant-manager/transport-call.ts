@@ -93,6 +93,8 @@ export class RequestDeadlines {
   }
 
   private arm(at: number): void {
+    // A cancel callback that starts a request re-arms during a sweep: one timer only.
+    clearTimeout(this.timer);
     // +1: timers may fire a fraction of a millisecond early.
     this.timer = setTimeout(this.sweep, Math.max(0, at - performance.now()) + 1);
   }

@@ -6,6 +6,25 @@ describe('RequestDeadlines', () => {
   beforeEach(() => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] }));
   afterEach(() => vi.useRealTimers());
 
+  it('a request started from a cancel callback (a retry on timeout) leaves exactly one timer, and none once all finish', () => {
+    const deadlines = new RequestDeadlines(100);
+    const first = deadlines.start();
+    vi.advanceTimersByTime(50);
+    const second = deadlines.start();
+    let retry: ReturnType<RequestDeadlines['start']> | undefined;
+    // A transport whose stop settles synchronously, and a caller that retries at once.
+    first.onCancel(() => {
+      deadlines.finish(first);
+      retry = deadlines.start();
+    });
+    vi.advanceTimersByTime(51);
+    expect(retry).toBeDefined();
+    expect(vi.getTimerCount()).toBe(1);
+    deadlines.finish(second);
+    deadlines.finish(retry!);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('cancels each request when its own timeout passes, with one timer, and leaves none behind', () => {
     const deadlines = new RequestDeadlines(100);
     const stopped: string[] = [];
