@@ -3,7 +3,7 @@ import { retryDelay } from '../common/retry-delay.js';
 import type { KeyedWorkQueue } from '../dispatch/keyed-work-queue.js';
 import type { QueuedEvent } from '../dispatch/attempt-runner.js';
 import type { DecodedEventsPage } from '../tenant-manager/tenant-manager.wire.js';
-import { toError } from '../tenancy.errors.js';
+import { TenantManagerRequestError, toError } from '../tenancy.errors.js';
 import { eventLogCheckAfterOutage, eventLogWentBack, replayRetrying, replayStarted, requestFailed } from '../tenancy.messages.js';
 import type { TenancyLogger } from '../telemetry/tenancy-logger.js';
 import type { TenancyTelemetry } from '../telemetry/tenancy.telemetry.js';
@@ -157,7 +157,7 @@ export class EventFeed {
     } catch (error) {
       if (signal.aborted) return 'failed';
       telemetry.poll(false);
-      if (!(error instanceof InvalidEventsError)) this.unreachable = true;
+      if (looksLikeOutage(error)) this.unreachable = true;
       this.pollFailures.failed(toError(error), requestFailed('poll', toError(error).message));
       // Bad pages may be transient corruption: back off; other failures wait a tick.
       const own = error instanceof InvalidEventsError ? equalJitterBackoff(this.pollFailures.failures, options) : options.pollInterval;
@@ -193,4 +193,16 @@ export class EventFeed {
     failures.succeeded();
     this.lastSuccessAt = Date.now();
   }
+}
+
+/**
+ * A failure that may hide a restart (so the next answer deserves a log check): no
+ * answer at all, or a gateway saying the service is down. An answer from a running
+ * Tenant Manager (429 throttling, 4xx, a 200 with a bad body) is no outage: replying
+ * to "slow down" with a full snapshot would be the wrong way round.
+ */
+function looksLikeOutage(error: unknown): boolean {
+  if (error instanceof InvalidEventsError) return false;
+  if (!(error instanceof TenantManagerRequestError) || error.status === undefined) return true;
+  return error.status === 502 || error.status === 503 || error.status === 504;
 }

@@ -104,6 +104,27 @@ describe('TenancyRun (unit, scripted Tenant Manager)', () => {
     expect(tm.replays).toBe(replays + 1);
   });
 
+  it('a throttled poll (HTTP 429 from a running Tenant Manager) is no outage: no snapshot is fetched in reply', async () => {
+    tm.createOrg('a');
+    const run = recording();
+    await startRun(run);
+    await run.whenIdle();
+    const replays = tm.replays;
+    let throttled = 0;
+    tm.pageOverride = () => {
+      if (throttled < 3) {
+        throttled += 1;
+        throw new TenantManagerRequestError('GET /v1/events: HTTP 429 too many requests', 429, { retryAfter: 1 });
+      }
+      return undefined;
+    };
+    tm.createOrg('b');
+    await waitFor(() => handled.includes('created:b'));
+    expect(throttled).toBe(3);
+    expect(tm.replays).toBe(replays);
+    expect(lines('answers polls again')).toEqual([]);
+  });
+
   it('after failed polls against the same log the check snapshot is dropped: nothing is handled twice, the poll page is not lost', async () => {
     tm.createOrg('a');
     const run = recording();
