@@ -113,8 +113,9 @@ const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 // 100k replayed events with class-validator alone took ~0.9 s (bench S6).
 // class-validator's IsUUID() ('all': versions 1-8, RFC variant), minus its nil/max special cases.
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+// RFC 3339 as Go writes it: `Z`, or an offset such as `+02:00` for a non-UTC clock.
 // Years 1000-9999 only: validator.js rejects earlier ones (Go's zero time, 0001-01-01).
-const UTC_TIMESTAMP = /^([1-9]\d{3}-\d{2}-\d{2})T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?Z$/;
+const RFC3339_TIMESTAMP = /^([1-9]\d{3}-\d{2}-\d{2})T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
 
 function obviouslyValid(raw: Record<string, unknown>): boolean {
   const { id, eventType, resourceType, resourceId, resourceName, orgId, orgName, folderId, createdAt } = raw;
@@ -126,7 +127,7 @@ function obviouslyValid(raw: Record<string, unknown>): boolean {
   if (orgName != null && typeof orgName !== 'string') return false;
   if (folderId != null && typeof folderId !== 'string') return false;
   if (typeof createdAt !== 'string') return false;
-  const match = UTC_TIMESTAMP.exec(createdAt);
+  const match = RFC3339_TIMESTAMP.exec(createdAt);
   if (match === null) return false;
   // A real calendar day (no 2026-02-30, no month 13): the date part survives a round trip.
   const day = new Date(`${match[1]}T00:00:00Z`);

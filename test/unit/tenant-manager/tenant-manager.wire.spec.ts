@@ -63,6 +63,14 @@ describe('decodeEventsPage: valid pages', () => {
     expect(String(first)).toBe(`event #42 project created "my-project" (${PROJECT_ID})`);
   });
 
+  it('accepts RFC 3339 offsets as Go writes them for a non-UTC clock, at the right instant', async () => {
+    const page = await decodeEventsPage(
+      JSON.stringify({ events: [{ ...orgDeleted, createdAt: '2026-05-15T12:00:01.5+02:00' }], lastEventId: 0 }),
+    );
+    expect(page.invalid).toEqual([]);
+    expect(page.events[0].createdAt.toISOString()).toBe('2026-05-15T10:00:01.500Z');
+  });
+
   it('defaults absent orgId, orgName and folderId to null', async () => {
     const { orgId: _orgId, orgName: _orgName, folderId: _folderId, ...bare } = projectCreated;
     const [event] = (await decodeEventsPage(page([bare]))).events;
