@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { QueueItem, WorkOutcome } from './keyed-work-queue.js';
 import type { StatusWriter, WantedStatus } from '../tenant-manager/status-writer.js';
 import { HandlerInvoker } from './handler-invoker.js';
+import { InProgressTimers } from './in-progress-timers.js';
 import { TenancyHandlerRegistry } from '../discovery/tenancy-handler.registry.js';
 import { TENANCY_RESOLVED_OPTIONS } from '../tenancy.constants.js';
 import { TenancyLogger } from '../telemetry/tenancy-logger.js';
@@ -60,6 +61,8 @@ let dispatchSequence = 0;
  */
 @Injectable()
 export class AttemptRunner {
+  private readonly inProgressTimers = new InProgressTimers();
+
   constructor(
     @Inject(TENANCY_RESOLVED_OPTIONS) private readonly options: ResolvedTenancyOptions,
     private readonly registry: TenancyHandlerRegistry,
@@ -70,6 +73,15 @@ export class AttemptRunner {
 
   async process(item: QueueItem<QueuedEvent>, run: ProcessingRun): Promise<WorkOutcome> {
     if (run.closed) return 'retry';
+    const outcome = await this.attempt(item, run);
+    // Every outcome may have left a status write behind (completed or error alike): neither
+    // a replay nor a stream of failing events may run ahead of them without bound (memory).
+    // The run releases this wait when it stops starting attempts.
+    if (run.status.congested) await run.status.whenRoom();
+    return outcome;
+  }
+
+  private async attempt(item: QueueItem<QueuedEvent>, run: ProcessingRun): Promise<WorkOutcome> {
     const queued = item.payload;
     queued.started = true;
     const { event, replay } = queued;
@@ -83,13 +95,14 @@ export class AttemptRunner {
     const inProgressAfter = this.options.inProgressAfter;
     let inProgressTimer: NodeJS.Timeout | undefined;
     if (inProgressAfter === undefined) status.post(resourceType, resourceId, IN_PROGRESS);
-    else inProgressTimer = setTimeout(writeInProgress, inProgressAfter, run, resourceType, resourceId);
+    // Cleared when the run's signal aborts too: a hung handler must not keep it past stop().
+    else inProgressTimer = this.inProgressTimers.arm(run.shutdown, inProgressAfter, writeInProgress, run, resourceType, resourceId);
     const result = await this.dispatcher.dispatch(event, handlers, {
       replay,
       attempt: item.attempt,
       shutdown: run.shutdown,
     });
-    clearTimeout(inProgressTimer);
+    this.inProgressTimers.disarm(run.shutdown, inProgressTimer);
     const fields = () => ({
       dispatchId: `${DISPATCH_PREFIX}-${++dispatchSequence}`,
       eventId: event.id,
@@ -110,8 +123,6 @@ export class AttemptRunner {
       this.telemetry.eventOutcome(resourceType, event.eventType, 'success');
       // Per event: verbose, and its fields are built only when someone reads them.
       this.logger.verbose(eventHandled(event, item.attempt), fields);
-      // A replay must not run ahead of its status writes without bound (memory).
-      if (status.congested) await status.whenRoom();
       return 'done';
     }
     if (run.shutdown.aborted) {

@@ -237,5 +237,7 @@ export class TenancyRun implements ProcessingRun {
     this.fetchAbort.abort(reason);
     this.schedule.stop();
     this.queue.stop();
+    // Attempts held back by a congested status writer are done with their handlers.
+    this.status.releaseRoomWaiters();
   }
 }

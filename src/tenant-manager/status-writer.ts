@@ -44,6 +44,8 @@ export class StatusWriter {
   private readonly roomWaiters: Array<() => void> = [];
   private readonly backlogLimit: number;
   private closing = false;
+  // Set when the run stops starting attempts: nobody is held back any more.
+  private unbounded = false;
   private dead = false;
   // Aborts every request in flight when the writer dies; many listen at once.
   private readonly writes = new AbortController();
@@ -78,10 +80,20 @@ export class StatusWriter {
    * back (see {@link whenRoom}): a replay must not outrun its status writes without bound.
    */
   get congested(): boolean {
-    return this.slots.size >= this.backlogLimit && !this.dead;
+    return this.slots.size >= this.backlogLimit && !this.unbounded && !this.dead;
   }
 
-  /** Resolves once fewer than the backlog limit of resources wait (or the writer is dead). */
+  /**
+   * The run drains or is abandoned: it starts no new attempts, so the backlog cannot
+   * grow past the attempts still running. Lets every attempt held in {@link whenRoom}
+   * finish now (else it counts as in flight and shutdown waits for it in vain).
+   */
+  releaseRoomWaiters(): void {
+    this.unbounded = true;
+    for (const resolve of this.roomWaiters.splice(0)) resolve();
+  }
+
+  /** Resolves once fewer than the backlog limit of resources wait (or the writer is released or dead). */
   whenRoom(): Promise<void> {
     if (!this.congested) return Promise.resolve();
     return new Promise((resolve) => this.roomWaiters.push(resolve));

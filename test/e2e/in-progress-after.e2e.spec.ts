@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { OnTenancyEvent, type TenancyEvent } from 'nestjs-tenancy';
 import type { MatchableRequest } from 'nestjs-tenancy/testing';
 import { useFakeTenantManager } from '../support/fake-tenant-manager.harness.js';
@@ -27,6 +27,45 @@ class GatedHandler {
     this.started.push(event.resourceName);
     await this.gate;
   }
+}
+
+@Injectable()
+class HungHandler {
+  started = 0;
+  // Ignores ctx.signal and never settles.
+  @OnTenancyEvent('org', 'created')
+  handle(): Promise<void> {
+    this.started += 1;
+    return new Promise<void>(() => undefined);
+  }
+}
+
+// A delay no other timer of the module uses, to pick out the in_progress timer.
+const HUNG_IN_PROGRESS_AFTER = 3_456_789;
+
+/** Tracks the timers armed with `delay` that neither fired nor were cleared. */
+function trackTimers(delay: number): Set<NodeJS.Timeout> {
+  const armed = new Set<NodeJS.Timeout>();
+  const realSet = globalThis.setTimeout;
+  const realClear = globalThis.clearTimeout;
+  vi.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+    if (ms !== delay) return realSet(fn, ms, ...args);
+    const handle: NodeJS.Timeout = realSet(
+      (...a: unknown[]) => {
+        armed.delete(handle);
+        fn(...a);
+      },
+      ms,
+      ...args,
+    );
+    armed.add(handle);
+    return handle;
+  }) as typeof setTimeout);
+  vi.spyOn(globalThis, 'clearTimeout').mockImplementation(((handle?: NodeJS.Timeout) => {
+    if (handle) armed.delete(handle);
+    realClear(handle);
+  }) as typeof clearTimeout);
+  return armed;
 }
 
 const statusWrites = (requests: readonly MatchableRequest[]) =>
@@ -72,5 +111,25 @@ describe('status writes per event (e2e)', () => {
     await poller.whenIdle();
     expect(tm.fake.statusOf(CONTROLLER, 'org', org.id)?.status).toBe('completed');
     expect(statusWrites(tm.fake.requests)).toEqual(['PUT in_progress', 'PUT completed']);
+  });
+
+  describe('a hung handler', () => {
+    afterEach(() => vi.restoreAllMocks());
+
+    it('inProgressAfter: stop() with a handler that ignores its abort leaves no in_progress timer armed', async () => {
+      const armed = trackTimers(HUNG_IN_PROGRESS_AFTER);
+      tm.fake.createOrg('hung');
+      const { app, poller } = await tm.apps.start(
+        { url: tm.url, controllerName: CONTROLLER, inProgressAfter: HUNG_IN_PROGRESS_AFTER, shutdownTimeout: 200 },
+        [HungHandler],
+      );
+      await waitFor(() => app.get(HungHandler).started === 1, { message: 'the handler started' });
+      expect(armed.size).toBe(1);
+      await poller.stop();
+      const left = armed.size;
+      // Never keep the worker alive for an hour, whatever the outcome.
+      for (const handle of armed) clearTimeout(handle);
+      expect(left).toBe(0);
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AttemptRunner, type ProcessingRun, type QueuedEvent } from '../../../src/dispatch/attempt-runner.js';
 import type { HandlerInvoker } from '../../../src/dispatch/handler-invoker.js';
 import type { TenancyHandlerRegistry } from '../../../src/discovery/tenancy-handler.registry.js';
@@ -113,6 +113,36 @@ describe('AttemptRunner', () => {
     expect(outcome).toBe('done');
   });
 
+  it.each([
+    ['retried', 1, 'retry'],
+    ['parked', 5, 'park'],
+  ])('holds a failing event that is %s back while the status writer is congested, like a handled one', async (_what, attempt, expected) => {
+    const parking = resolveTenancyOptions({ url: 'http://127.0.0.1:1', controllerName: 'unit', maxAttempts: 5 });
+    const failing = new AttemptRunner(
+      parking,
+      { match: () => [{ name: 'H#handle' }] } as unknown as TenancyHandlerRegistry,
+      { dispatch: failed } as unknown as HandlerInvoker,
+      new TenancyTelemetry(parking, new TenancyLogger(parking)),
+      new TenancyLogger(parking),
+    );
+    let room: (() => void) | undefined;
+    const congested = {
+      post: (_t: string, _id: string, wanted: { kind: string; status?: string }) => void writes.push(wanted.status ?? wanted.kind),
+      congested: true,
+      whenRoom: () => new Promise<void>((resolve) => (room = resolve)),
+    } as unknown as StatusWriter;
+    let outcome: string | undefined;
+    const processing = failing
+      .process({ ...item(), attempt }, run({ status: congested }))
+      .then((o) => (outcome = o));
+    await waitFor(() => room !== undefined, { message: 'the attempt waits for room' });
+    expect(writes).toEqual(['in_progress', 'error']);
+    expect(outcome).toBeUndefined();
+    room!();
+    await processing;
+    expect(outcome).toBe(expected);
+  });
+
   describe('inProgressAfter', () => {
     const withDelay = resolveTenancyOptions({ url: 'http://127.0.0.1:1', controllerName: 'unit', inProgressAfter: 50 });
     const delayedRunner = (result: () => Promise<{ error?: TenancyHandlerError; abandoned: Promise<void> }>) =>
@@ -139,6 +169,22 @@ describe('AttemptRunner', () => {
       finish();
       expect(await processing).toBe('done');
       expect(writes).toEqual(['in_progress', 'completed']);
+    });
+
+    describe('with a handler that never settles', () => {
+      beforeEach(() => vi.useFakeTimers());
+      afterEach(() => vi.useRealTimers());
+
+      it("the run's signal aborting clears the in_progress timer: nothing is written and no timer is left", async () => {
+        const controller = new AbortController();
+        const hung = () => new Promise<{ abandoned: Promise<void> }>(() => undefined);
+        void delayedRunner(hung).process(item(), run({ shutdown: controller.signal }));
+        expect(vi.getTimerCount()).toBe(1);
+        controller.abort(new Error('application shutting down'));
+        expect(vi.getTimerCount()).toBe(0);
+        await vi.advanceTimersByTimeAsync(1_000);
+        expect(writes).toEqual([]);
+      });
     });
 
     it('a fast failure writes only the error', async () => {

@@ -157,6 +157,29 @@ describe('StatusWriter', () => {
     expect(client.calls.length).toBe(1_024);
   });
 
+  it('releaseRoomWaiters(): callers held back by a congested writer go at once, and nobody is held back after', async () => {
+    const client = new ScriptedClient();
+    client.auto = undefined;
+    const reporter = make(client, { concurrency: 1 });
+    for (let i = 0; i < 1_024; i += 1) reporter.post('org', `o${i}`, { kind: 'delete' });
+    let released = false;
+    const held = reporter.whenRoom().then(() => (released = true));
+    await Promise.resolve();
+    expect(released).toBe(false);
+    // Nothing landed: the backlog is as large as before, yet the waiter goes.
+    reporter.releaseRoomWaiters();
+    await held;
+    expect(reporter.pending).toBe(1_024);
+    expect(reporter.congested).toBe(false);
+    reporter.post('org', 'one-more', { kind: 'delete' });
+    expect(reporter.congested).toBe(false);
+    // The writes themselves still go out: only the hold-back is lifted.
+    client.auto = true;
+    client.settleNext(true);
+    await reporter.whenIdle();
+    expect(client.calls.length).toBe(1_025);
+  });
+
   it('an older write never lands after a newer one, even when the older fails while the newer waits', async () => {
     const client = new ScriptedClient();
     client.auto = undefined;

@@ -1,0 +1,40 @@
+/**
+ * The `inProgressAfter` timers of the attempts running under each run's shutdown
+ * signal. Aborting the signal (stop after shutdownTimeout, leadership loss) clears
+ * them all, so a hung handler that ignores its abort leaves no timer behind its run.
+ * One listener per signal, not one per attempt: many attempts run at once.
+ */
+export class InProgressTimers {
+  private readonly armed = new WeakMap<AbortSignal, Set<NodeJS.Timeout>>();
+
+  /** Arms `fire(...args)` after `delay` ms unless the signal aborts first; undefined when it already has. */
+  arm<A extends unknown[]>(shutdown: AbortSignal, delay: number, fire: (...args: A) => void, ...args: A): NodeJS.Timeout | undefined {
+    if (shutdown.aborted) return undefined;
+    const timer = setTimeout(fire, delay, ...args);
+    this.timersOf(shutdown).add(timer);
+    return timer;
+  }
+
+  /** The attempt ended: its timer is not needed any more (fired or not). */
+  disarm(shutdown: AbortSignal, timer: NodeJS.Timeout | undefined): void {
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.armed.get(shutdown)?.delete(timer);
+  }
+
+  private timersOf(shutdown: AbortSignal): Set<NodeJS.Timeout> {
+    let timers = this.armed.get(shutdown);
+    if (!timers) {
+      const created = new Set<NodeJS.Timeout>();
+      this.armed.set(shutdown, created);
+      shutdown.addEventListener('abort', () => clearAll(created), { once: true });
+      timers = created;
+    }
+    return timers;
+  }
+}
+
+function clearAll(timers: Set<NodeJS.Timeout>): void {
+  for (const timer of timers) clearTimeout(timer);
+  timers.clear();
+}
