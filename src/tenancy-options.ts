@@ -39,7 +39,7 @@ export interface TenancyModuleOptions {
   pollInterval?: number;
   /** Events per poll, 1..1000. Default 100. */
   pollLimit?: number;
-  /** First retry delay (requests, events, status writes). Default 1000. */
+  /** First retry delay of replay fetches, events and status writes (a failed poll waits for the next pollInterval). Default 1000. */
   initialBackoff?: number;
   /** Retry delay cap. Default 30000. */
   maxBackoff?: number;

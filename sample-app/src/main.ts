@@ -24,7 +24,7 @@ async function bootstrap(): Promise<void> {
   try {
     app = await NestFactory.create(
       embedded === undefined ? AppModule : withEmbeddedTenantManager(embedded),
-      // Per-event lines are debug-level; keep the demo readable unless NEST_LOG_LEVEL asks for more.
+      // Per-event lines are verbose; keep the demo readable unless NEST_LOG_LEVEL is set (then every level).
       { abortOnError: false, ...(process.env.NEST_LOG_LEVEL ? {} : { logger: ['fatal', 'error', 'warn', 'log'] }) },
     );
     // SIGINT/SIGTERM: stop polling and drain in-flight handlers, close HTTP, then

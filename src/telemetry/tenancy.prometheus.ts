@@ -104,7 +104,7 @@ const METRICS = {
   },
   replayDuration: {
     name: 'tenancy_replay_duration_seconds',
-    help: 'Duration of the last replay, from fetch start until every replayed event was handled or parked.',
+    help: 'Duration of the last replay or resync, from the fetched snapshot being queued until every event in it was handled or parked.',
     type: 'gauge',
   },
   queueDepth: {
