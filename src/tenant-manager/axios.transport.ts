@@ -1,6 +1,6 @@
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
+import type { Agent as HttpAgent } from 'node:http';
 import { responseTooLarge, responseUndecodable } from '../tenancy.messages.js';
+import { createChannelAgents } from './channel-agents.js';
 import { redactCredentials } from './redact-url.js';
 import {
   type TenantManagerTransport,
@@ -28,7 +28,6 @@ interface AxiosLikeResponse {
   readonly headers?: Record<string, unknown> | { get?(name: string): unknown };
 }
 
-const EVENTS_SOCKETS = 4;
 const keepText = (data: unknown) => data;
 const everyStatus = () => true;
 
@@ -55,13 +54,7 @@ export class AxiosTransport implements TenantManagerTransport {
     this.baseUrl = config.baseUrl;
     this.https = config.baseUrl.startsWith('https:');
     const hostAgents = axios.defaults?.httpAgent !== undefined || axios.defaults?.httpsAgent !== undefined;
-    if (!hostAgents) {
-      const Agent = this.https ? HttpsAgent : HttpAgent;
-      this.agents = {
-        events: new Agent({ keepAlive: true, maxSockets: EVENTS_SOCKETS }),
-        status: new Agent({ keepAlive: true, maxSockets: config.statusSockets }),
-      };
-    }
+    if (!hostAgents) this.agents = createChannelAgents(this.https, config.statusSockets);
     this.headers = config.headers;
     this.jsonHeaders = { ...config.headers, 'content-type': 'application/json' };
     this.maxResponseBytes = config.maxResponseBytes;

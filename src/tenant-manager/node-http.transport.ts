@@ -1,6 +1,7 @@
-import { Agent as HttpAgent, type IncomingMessage, request as httpRequest, type RequestOptions } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { type Agent as HttpAgent, type IncomingMessage, request as httpRequest, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { connectionClosedEarly, requestAborted, responseTooLarge, responseUndecodable } from '../tenancy.messages.js';
+import { createChannelAgents } from './channel-agents.js';
 import {
   type TenantManagerTransport,
   type TransportChannel,
@@ -11,8 +12,6 @@ import {
 } from './tenant-manager.transport.js';
 import type { TransportCall } from './transport-call.js';
 
-// Replay, poll and a resync at most run at once on the events channel.
-const EVENTS_SOCKETS = 4;
 // Status bodies differ in length by a few bytes (type, status, message): a handful of entries.
 const MAX_CACHED_OPTIONS = 64;
 const EMPTY_OK: TransportResponse = Object.freeze({ status: 200, body: '' });
@@ -42,11 +41,7 @@ export class NodeHttpTransport implements TenantManagerTransport {
     };
     this.pathPrefix = base.pathname.replace(/\/+$/, '');
     const https = base.protocol === 'https:';
-    const Agent = https ? HttpsAgent : HttpAgent;
-    this.agents = {
-      events: new Agent({ keepAlive: true, maxSockets: EVENTS_SOCKETS }),
-      status: new Agent({ keepAlive: true, maxSockets: config.statusSockets }),
-    };
+    this.agents = createChannelAgents(https, config.statusSockets);
     this.send = https ? httpsRequest : httpRequest;
     this.headers = config.headers;
     this.jsonHeaders = { ...config.headers, 'content-type': 'application/json' };
