@@ -4,9 +4,9 @@ import type { QueueItem, WorkOutcome } from './keyed-work-queue.js';
 import type { StatusWriter, WantedStatus } from '../tenant-manager/status-writer.js';
 import { HandlerInvoker } from './handler-invoker.js';
 import { InProgressTimers } from './in-progress-timers.js';
-import { TenancyHandlerRegistry } from '../discovery/tenancy-handler.registry.js';
+import { type TenancyHandler, TenancyHandlerRegistry } from '../discovery/tenancy-handler.registry.js';
 import { TENANCY_RESOLVED_OPTIONS } from '../tenancy.constants.js';
-import { TenancyLogger } from '../telemetry/tenancy-logger.js';
+import { type LogFields, TenancyLogger } from '../telemetry/tenancy-logger.js';
 import { abandonedAtShutdown, abandonedOnLeadershipLoss, eventFailed, eventHandled, eventParked } from '../tenancy.messages.js';
 import { TenancyTelemetry } from '../telemetry/tenancy.telemetry.js';
 import type { ResolvedTenancyOptions } from '../tenancy-options.js';
@@ -103,26 +103,14 @@ export class AttemptRunner {
       shutdown: run.shutdown,
     });
     this.inProgressTimers.disarm(run.shutdown, inProgressTimer);
-    const fields = () => ({
-      dispatchId: `${DISPATCH_PREFIX}-${++dispatchSequence}`,
-      eventId: event.id,
-      replay,
-      eventType: event.eventType,
-      resourceType,
-      resourceId,
-      resourceName: event.resourceName,
-      orgId: event.orgId,
-      handler: handlers.map((h) => h.name).join(',') || null,
-      attempt: item.attempt,
-      durationMs: Math.round((performance.now() - started) * 100) / 100,
-    });
+    const fields = (): LogFields => attemptFields(event, replay, handlers, item.attempt, started);
     if (!result.error) {
       // Deleting our row on a successful delete is what lets the Tenant Manager
       // hard-delete the resource; until then it stays "deleting" (and is replayed).
       if (!run.closed) status.post(resourceType, resourceId, event.eventType === EventType.Deleted ? DELETE : COMPLETED);
       this.telemetry.eventOutcome(resourceType, event.eventType, 'success');
-      // Per event: verbose, and its fields are built only when someone reads them.
-      this.logger.verbose(eventHandled(event, item.attempt), fields);
+      // Per event: verbose, and neither its text nor its fields are built unless someone reads them.
+      if (this.logger.enabled('verbose')) this.logger.verbose(eventHandled(event, item.attempt), fields());
       return 'done';
     }
     if (run.shutdown.aborted) {
@@ -156,4 +144,27 @@ export class AttemptRunner {
     await result.abandoned;
     return 'retry';
   }
+}
+
+/** The structured fields of one attempt's log line. */
+function attemptFields(
+  event: TenancyEvent,
+  replay: boolean,
+  handlers: readonly TenancyHandler[],
+  attempt: number,
+  started: number,
+): LogFields {
+  return {
+    dispatchId: `${DISPATCH_PREFIX}-${++dispatchSequence}`,
+    eventId: event.id,
+    replay,
+    eventType: event.eventType,
+    resourceType: event.resourceType,
+    resourceId: event.resourceId,
+    resourceName: event.resourceName,
+    orgId: event.orgId,
+    handler: handlers.map((h) => h.name).join(',') || null,
+    attempt,
+    durationMs: Math.round((performance.now() - started) * 100) / 100,
+  };
 }

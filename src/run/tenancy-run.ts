@@ -121,7 +121,8 @@ export class TenancyRun implements ProcessingRun {
       })
       .catch((error: unknown) => {
         // follow() handles its own failures; anything here is a bug, never a crash.
-        this.services.logger.failure(toError(error), `poller loop crashed: ${toError(error).message}`);
+        const crash = toError(error);
+        this.services.logger.failure(crash, `poller loop crashed: ${crash.message}`);
       });
   }
 

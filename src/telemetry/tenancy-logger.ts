@@ -27,6 +27,11 @@ export class TenancyLogger {
     this.onError = options.onError;
   }
 
+  /** Whether lines of this level are printed: lets a hot path skip building them. */
+  enabled(level: 'debug' | 'verbose'): boolean {
+    return Logger.isLevelEnabled(level);
+  }
+
   log(message: string, fields?: LogFields): void {
     this.nest.log(this.line(message, fields));
   }

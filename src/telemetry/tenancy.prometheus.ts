@@ -203,6 +203,13 @@ export async function createPromMetrics(
   for (const spec of Object.values(METRICS)) if ('read' in spec) join(spec);
 
   const c = { controller };
+  // Label children bound once: status writes and polls count on every request.
+  const retried = retries.labels(c);
+  const pollsBy = { success: polls.labels({ ...c, result: 'success' }), failure: polls.labels({ ...c, result: 'failure' }) };
+  const writesBy = {
+    success: statusWrites.labels({ ...c, result: 'success' }),
+    failure: statusWrites.labels({ ...c, result: 'failure' }),
+  };
   let released: Promise<void> | undefined;
   return {
     sharedController,
@@ -212,9 +219,9 @@ export async function createPromMetrics(
       duration.observe({ ...c, handler }, seconds);
       if (!ok) handlerErrors.inc({ ...c, handler });
     },
-    retry: () => retries.inc(c),
-    poll: (ok) => polls.inc({ ...c, result: ok ? 'success' : 'failure' }),
-    statusWrite: (ok) => statusWrites.inc({ ...c, result: ok ? 'success' : 'failure' }),
+    retry: () => retried.inc(),
+    poll: (ok) => (ok ? pollsBy.success : pollsBy.failure).inc(),
+    statusWrite: (ok) => (ok ? writesBy.success : writesBy.failure).inc(),
     replayFinished: (seconds) => replayDuration.set(c, seconds),
     release: () => (released ??= leave(registry, joined, user)),
   };
