@@ -1,5 +1,5 @@
 import { types } from 'node:util';
-import { describeThrown } from './tenancy.messages.js';
+import { describeThrown, isErrorLike } from './tenancy.messages.js';
 
 /** Base class of every error this library throws or reports. */
 export class TenancyError extends Error {
@@ -63,21 +63,13 @@ export class TenancyHandlerError extends TenancyError {
 export function toError(thrown: unknown): Error {
   if (isReadableError(thrown)) return thrown;
   const description = describeThrown(thrown);
-  return new TenancyError(isError(thrown) ? description : `non-Error thrown: ${description}`, { cause: thrown });
+  return new TenancyError(isErrorLike(thrown) ? description : `non-Error thrown: ${description}`, { cause: thrown });
 }
 
 function isReadableError(value: unknown): value is Error {
   try {
     if (!(value instanceof Error) || types.isProxy(value)) return false;
     return dataType(value, 'message') === 'string' && ['string', 'absent'].includes(dataType(value, 'stack'));
-  } catch {
-    return false;
-  }
-}
-
-function isError(value: unknown): boolean {
-  try {
-    return value instanceof Error;
   } catch {
     return false;
   }

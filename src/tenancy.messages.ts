@@ -128,7 +128,8 @@ export function describeThrown(value: unknown, max = 2_000): string {
   return 'a value that cannot be described (its accessors throw)';
 }
 
-function isErrorLike(value: unknown): boolean {
+/** `instanceof Error` that never throws (a revoked proxy's trap would). */
+export function isErrorLike(value: unknown): boolean {
   try {
     return value instanceof Error;
   } catch {

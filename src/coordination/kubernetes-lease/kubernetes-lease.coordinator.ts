@@ -20,6 +20,7 @@ import {
   type LeaseRecord,
   type LeaseSpecFields,
 } from './lease-record.js';
+import { describeThrown } from '../../tenancy.messages.js';
 import type { KubernetesLeaseOptions, TenancyCoordinator } from '../tenancy-coordinator.js';
 
 /**
@@ -295,8 +296,12 @@ export class KubernetesLeaseCoordinator implements TenancyCoordinator {
 /** The HTTP status of a failed call: `ApiException#code` in `@kubernetes/client-node`. */
 export function httpStatusOf(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'number' ? code : undefined;
+  try {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'number' ? code : undefined;
+  } catch {
+    return undefined; // a revoked proxy or a throwing getter: no status to read
+  }
 }
 
 /**
@@ -305,7 +310,7 @@ export function httpStatusOf(error: unknown): number | undefined {
  */
 export function describeFailure(error: unknown): string {
   const status = httpStatusOf(error);
-  if (status === undefined) return error instanceof Error ? error.message : String(error);
+  if (status === undefined) return messageOf(error);
   const body = statusBody((error as { body?: unknown }).body);
   const reason = typeof body?.reason === 'string' && body.reason !== '' ? ` ${body.reason}` : '';
   const message = typeof body?.message === 'string' && body.message !== '' ? `: ${body.message}` : '';
@@ -328,4 +333,14 @@ function isPeerMissing(error: unknown): boolean {
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
   const message = error instanceof Error ? error.message : '';
   return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && message.includes('@kubernetes/client-node');
+}
+
+/** An Error's message; any other thrown value (or a hostile Error) described without throwing. */
+function messageOf(error: unknown): string {
+  try {
+    if (error instanceof Error && typeof error.message === 'string') return error.message;
+  } catch {
+    // a throwing getter or a revoked proxy
+  }
+  return describeThrown(error);
 }

@@ -564,4 +564,15 @@ describe('describeFailure', () => {
     expect(describeFailure(new Error('connect ECONNREFUSED 127.0.0.1:1'))).toBe('connect ECONNREFUSED 127.0.0.1:1');
     expect(describeFailure('weird')).toBe('weird');
   });
+
+  it('describes a hostile thrown value without throwing itself', () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const bareObject = Object.create(null) as object;
+    expect(typeof describeFailure(proxy)).toBe('string');
+    expect(describeFailure(bareObject)).toBe('{}');
+    const badMessage = new Error('x');
+    Object.defineProperty(badMessage, 'message', { get: () => { throw new Error('no'); } });
+    expect(describeFailure(badMessage)).toContain('cannot be read');
+  });
 });
