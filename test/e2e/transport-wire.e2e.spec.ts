@@ -100,6 +100,8 @@ describe.each(VARIANTS)('the wire contract over the %s transport (e2e)', (varian
     tm.fake.failNext(1, { status: 404, body: '{"error":"not found"}', match: { path: '/v1/events' } });
     const { poller, errors } = await start({});
     await poller.whenReady();
+    await poller.whenIdle();
+    expect(errors).toHaveLength(1);
     expect(errors[0].message).toMatch(
       new RegExp(
         `^Tenant Manager replay failed: GET /v1/events\\?controller=${CONTROLLER}&replay=true: HTTP 404 not found; retrying in \\d+ ms \\(attempt 1\\)$`,

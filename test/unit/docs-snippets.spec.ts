@@ -30,6 +30,7 @@ describe('documentation snippets', () => {
 
   it('the snippets have unique targets and include the quick start and its test', async () => {
     const targets = (await collectSnippets(REPO)).map((snippet) => snippet.target);
+    expect(new Set(targets).size).toBe(targets.length);
     expect(targets).toEqual(expect.arrayContaining(['src/app.module.ts', 'test/app.e2e-spec.ts']));
   });
 });
