@@ -8,6 +8,7 @@ import type { TenancyHandler } from '../discovery/tenancy-handler.registry.js';
 import { TenancyTelemetry } from '../telemetry/tenancy.telemetry.js';
 import type { ResolvedTenancyOptions } from '../tenancy-options.js';
 import type { TenancyEvent, TenancyEventContext } from '../tenancy-event.js';
+import { PerSignalSet } from '../common/per-signal-set.js';
 
 /** What one attempt at one event's handlers came to. */
 export interface InvocationResult {
@@ -25,7 +26,8 @@ const NOTHING_ABANDONED = Promise.resolve();
 /** Runs an event's matching handlers, in discovery order; all run, all must succeed. */
 @Injectable()
 export class HandlerInvoker {
-  private readonly running = new WeakMap<AbortSignal, Set<AttemptContext>>();
+  // Per run's shutdown signal: the attempts to abort when it fires.
+  private readonly running = new PerSignalSet<AttemptContext>(abortAll);
 
   constructor(
     @Inject(TENANCY_RESOLVED_OPTIONS) private readonly options: ResolvedTenancyOptions,
@@ -67,7 +69,7 @@ export class HandlerInvoker {
     // aborted by the timeout or, through one listener per run, by shutdown.
     const ctx = new AttemptContext(context.replay, context.attempt);
     if (context.shutdown.aborted) ctx.abort(context.shutdown.reason);
-    const active = this.attemptsOf(context.shutdown);
+    const active = this.running.of(context.shutdown);
     active.add(ctx);
     const timeout = this.options.handlerTimeout;
     let running: Promise<unknown>;
@@ -102,17 +104,6 @@ export class HandlerInvoker {
     }
   }
 
-  /** The attempts running under one shutdown signal; the first call subscribes once. */
-  private attemptsOf(shutdown: AbortSignal): Set<AttemptContext> {
-    let active = this.running.get(shutdown);
-    if (!active) {
-      const attempts = new Set<AttemptContext>();
-      this.running.set(shutdown, attempts);
-      shutdown.addEventListener('abort', () => abortAll(attempts, shutdown.reason), { once: true });
-      active = attempts;
-    }
-    return active;
-  }
 
   // Holds the key's next attempt until the abandoned handler settles, the grace
   // period passes, or shutdown starts (so no grace timer outlives app.close()).

@@ -1,3 +1,5 @@
+import { PerSignalSet } from '../common/per-signal-set.js';
+
 /**
  * The `inProgressAfter` timers of the attempts running under each run's shutdown
  * signal. Aborting the signal (stop after shutdownTimeout, leadership loss) clears
@@ -5,13 +7,13 @@
  * One listener per signal, not one per attempt: many attempts run at once.
  */
 export class InProgressTimers {
-  private readonly armed = new WeakMap<AbortSignal, Set<NodeJS.Timeout>>();
+  private readonly armed = new PerSignalSet<NodeJS.Timeout>(clearAll);
 
   /** Arms `fire(...args)` after `delay` ms unless the signal aborts first; undefined when it already has. */
   arm<A extends unknown[]>(shutdown: AbortSignal, delay: number, fire: (...args: A) => void, ...args: A): NodeJS.Timeout | undefined {
     if (shutdown.aborted) return undefined;
     const timer = setTimeout(fire, delay, ...args);
-    this.timersOf(shutdown).add(timer);
+    this.armed.of(shutdown).add(timer);
     return timer;
   }
 
@@ -19,19 +21,9 @@ export class InProgressTimers {
   disarm(shutdown: AbortSignal, timer: NodeJS.Timeout | undefined): void {
     if (timer === undefined) return;
     clearTimeout(timer);
-    this.armed.get(shutdown)?.delete(timer);
+    this.armed.peek(shutdown)?.delete(timer);
   }
 
-  private timersOf(shutdown: AbortSignal): Set<NodeJS.Timeout> {
-    let timers = this.armed.get(shutdown);
-    if (!timers) {
-      const created = new Set<NodeJS.Timeout>();
-      this.armed.set(shutdown, created);
-      shutdown.addEventListener('abort', () => clearAll(created), { once: true });
-      timers = created;
-    }
-    return timers;
-  }
 }
 
 function clearAll(timers: Set<NodeJS.Timeout>): void {
