@@ -1,6 +1,6 @@
 import { type BackoffSettings, fullJitterBackoff } from '../common/backoff.js';
 import { Fifo } from '../common/fifo.js';
-import { BelowWaiters } from './below-waiters.js';
+import { BelowWaiters } from '../common/below-waiters.js';
 import { ParkedItems } from './parked-items.js';
 
 /** What a worker says about one attempt at an item. */

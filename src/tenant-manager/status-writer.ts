@@ -1,3 +1,4 @@
+import { BelowWaiters } from '../common/below-waiters.js';
 import { setMaxListeners } from 'node:events';
 import { fullJitterBackoff } from '../common/backoff.js';
 import { settledBy } from '../common/deadline.js';
@@ -40,8 +41,8 @@ export class StatusWriter {
   // Slots waiting for a free request slot, first come first served.
   private readonly waiting = new Fifo<StatusSlot>();
   private sendingCount = 0;
-  private readonly idleWaiters: Array<() => void> = [];
-  private readonly roomWaiters: Array<() => void> = [];
+  // "Fewer than backlogLimit resources wait" (room) and "fewer than 1" (idle).
+  private readonly waiters = new BelowWaiters();
   private readonly backlogLimit: number;
   private closing = false;
   // Set when the run stops starting attempts: nobody is held back any more.
@@ -90,13 +91,13 @@ export class StatusWriter {
    */
   releaseRoomWaiters(): void {
     this.unbounded = true;
-    for (const resolve of this.roomWaiters.splice(0)) resolve();
+    this.waiters.release(this.backlogLimit);
   }
 
   /** Resolves once fewer than the backlog limit of resources wait (or the writer is released or dead). */
   whenRoom(): Promise<void> {
     if (!this.congested) return Promise.resolve();
-    return new Promise((resolve) => this.roomWaiters.push(resolve));
+    return this.waiters.wait(this.backlogLimit);
   }
 
   private enqueue(
@@ -123,7 +124,7 @@ export class StatusWriter {
   /** Resolves when no write is in flight, waiting or scheduled (or the writer is dead). */
   whenIdle(): Promise<void> {
     if (this.slots.size === 0 || this.dead) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return this.waiters.wait(1);
   }
 
   /**
@@ -161,8 +162,7 @@ export class StatusWriter {
     }
     this.slots.clear();
     this.waiting.clear();
-    for (const resolve of this.idleWaiters.splice(0)) resolve();
-    for (const resolve of this.roomWaiters.splice(0)) resolve();
+    this.waiters.releaseAll();
   }
 
   /** Sends now when a request slot is free, else waits in line (once). */
@@ -241,11 +241,6 @@ export class StatusWriter {
     if (slot.sending || slot.next || slot.retryTimer || slot.queued) return;
     if (this.slots.get(slot.key) !== slot) return;
     this.slots.delete(slot.key);
-    if (this.roomWaiters.length > 0 && this.slots.size < this.backlogLimit) {
-      for (const resolve of this.roomWaiters.splice(0)) resolve();
-    }
-    if (this.slots.size === 0) {
-      for (const resolve of this.idleWaiters.splice(0)) resolve();
-    }
+    this.waiters.update(this.slots.size);
   }
 }

@@ -28,6 +28,12 @@ export class BelowWaiters {
     }
   }
 
+  /** Resolves the waiters of one threshold now, whatever the count. */
+  release(below: number): void {
+    this.waiters.get(below)?.resolve();
+    this.waiters.delete(below);
+  }
+
   /** Resolves every waiter (the queue stopped). */
   releaseAll(): void {
     for (const waiter of this.waiters.values()) waiter.resolve();
