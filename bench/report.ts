@@ -91,6 +91,7 @@ function scenarioRows(result: ScenarioResult): Row[] {
     const idle = (run: typeof lib) => (run.idleRssMB === undefined ? 'n/a' : `${run.idleRssMB} / ${run.idleRssAfterGcMB}`);
     rows.push(['', `idle RSS +${((lib.idleMs ?? ref.idleMs ?? 0) / 1000).toFixed(1)} s / after GC, MiB`, idle(lib), idle(ref), relative(lib.idleRssMB, ref.idleRssMB)]);
   }
+  if (lib.nestFloorRssMB !== undefined) rows.push(['', 'bare Nest app (no library) RSS, MiB', `${lib.nestFloorRssMB}`, '', '']);
   return rows;
 }
 

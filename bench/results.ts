@@ -44,6 +44,8 @@ export interface RunMetrics {
   readonly idleRssAfterGcMB?: number;
   readonly idleHeapAfterGcMB?: number;
   readonly idleMs?: number;
+  /** Library column of S1/S6: RSS of a bare Nest application context (no library) after the same idle time. */
+  readonly nestFloorRssMB?: number;
   /** Peak RSS of the client process (max of kernel maxRSS and 50 ms samples). */
   readonly peakRssMB: number;
   /** Peak V8 heapUsed of the client process (50 ms samples). */

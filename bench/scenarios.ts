@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BusyLoad } from './busy-load.js';
 import type { ClientJob, ClientKind, ClientResult, HandlerSpec, StopRule } from './client.api.js';
-import { runClient, type Spawned } from './client.control.js';
+import { runClient, runInChild, type Spawned } from './client.control.js';
+import type { NestFloorJob, NestFloorResult } from './nest-floor.child.js';
 import { summarizeProfile } from './profile-summary.js';
 import type { CorrectnessCheck, RunMetrics, ScenarioResult, TargetCheck } from './results.js';
 import type { ArrangeOp, ServerStats, Slot } from './server.api.js';
@@ -236,7 +237,8 @@ async function replayScenario(
   };
   const lib = await measureOne(ctx, spec.id, 'library', { ...base, inProgressAfter: spec.inProgressAfter, transport: spec.transport }, spec.loaded);
   const ref = await measureOne(ctx, spec.id, 'baseline', base, spec.loaded);
-  const library = metrics(lib, total);
+  const floor = spec.idle ? await nestFloor(base.idleMs) : undefined;
+  const library = { ...metrics(lib, total), ...(floor ? { nestFloorRssMB: floor } : {}) };
   const baseline = metrics(ref, total);
   const speedup = baseline.elapsedMs / library.elapsedMs;
   return {
@@ -651,6 +653,12 @@ function issue14ReplayTargets(library: RunMetrics, baseline: RunMetrics, { rss }
         ]
       : []),
   ];
+}
+
+/** RSS of a bare Nest application context (no library) after the same idle time, MiB. */
+async function nestFloor(idleMs: number): Promise<number> {
+  const floor = await runInChild<NestFloorJob, NestFloorResult>('./nest-floor.child.js', 'nest floor', { idleMs });
+  return round(floor.rss / 1024 / 1024, 0);
 }
 
 function idleRssTarget(library: RunMetrics): TargetCheck[] {
