@@ -39,6 +39,8 @@ class Connection {
   idleSince = 0;
   keepAliveMs: number | undefined;
   dead = false;
+  /** Keeps the process alive (while it carries a request, and until the next turn after). */
+  referenced = true;
 
   constructor(
     readonly socket: Socket,
@@ -72,6 +74,7 @@ export class StatusConnections {
   private readonly idle: Connection[] = [];
   private readonly waiting: StatusRequest[] = [];
   private open = 0;
+  private unrefScheduled = false;
   // Connections carrying a request (for close()).
   private readonly busy = new Set<Connection>();
   private readonly heads = new Map<string, string>();
@@ -138,7 +141,10 @@ export class StatusConnections {
     connection.current = request;
     request.connection = connection;
     this.busy.add(connection);
-    connection.socket.ref();
+    if (!connection.referenced) {
+      connection.referenced = true;
+      connection.socket.ref();
+    }
     connection.socket.write(request.bytes);
   }
 
@@ -208,9 +214,23 @@ export class StatusConnections {
     const next = this.waiting.shift();
     if (next) return this.send(connection, next);
     connection.idleSince = performance.now();
-    connection.socket.unref();
     this.idle.push(connection);
+    // Idle connections must not keep the process alive, but most are busy again within
+    // the same turn (the next status write): let go of them once per turn, not per request.
+    if (!this.unrefScheduled) {
+      this.unrefScheduled = true;
+      setImmediate(this.unrefIdle);
+    }
   }
+
+  private readonly unrefIdle = (): void => {
+    this.unrefScheduled = false;
+    for (const connection of this.idle) {
+      if (!connection.referenced) continue;
+      connection.referenced = false;
+      connection.socket.unref();
+    }
+  };
 
   /** The request in flight on `connection` failed: the connection goes with it. */
   private failed(connection: Connection, error: Error): void {

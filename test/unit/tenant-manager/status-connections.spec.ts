@@ -22,6 +22,8 @@ async function rawServer(answer: (request: Received) => void): Promise<{ server:
   const connections: Socket[] = [];
   const requests: Received[] = [];
   const server = createServer((socket) => {
+    // The server's side never keeps the process alive: only the pool's sockets count in tests that look.
+    socket.unref();
     connections.push(socket);
     let buffered = '';
     socket.on('data', (chunk: Buffer) => {
@@ -139,6 +141,25 @@ describe('StatusConnections', () => {
     await send();
     await send();
     expect(connections).toHaveLength(2);
+  });
+
+  it('keeps the process alive while a request is out, not while its connections are idle', async () => {
+    const clientSockets = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+    let answer: (() => void) | undefined;
+    const { send, requests } = await start((r) => (answer = () => r.socket.write(OK)));
+    const before = clientSockets();
+    const pending = send();
+    await waitFor(() => requests.length === 1);
+    expect(clientSockets()).toBe(before + 1);
+    answer!();
+    await pending;
+    await waitFor(() => clientSockets() === before);
+    // Reused for the next request: held again while it is out.
+    const again = send();
+    await waitFor(() => requests.length === 2);
+    expect(clientSockets()).toBe(before + 1);
+    answer!();
+    await again;
   });
 
   it('hands back a non-200 answer with its body and Retry-After', async () => {
