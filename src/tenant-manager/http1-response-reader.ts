@@ -132,8 +132,8 @@ export class Http1ResponseReader {
   }
 
   private parseHead(text: string): void {
-    const lines = text.split('\r\n');
-    const statusLine = STATUS_LINE.exec(lines[0]);
+    const firstEnd = text.indexOf('\r\n');
+    const statusLine = STATUS_LINE.exec(firstEnd < 0 ? text : text.slice(0, firstEnd));
     if (!statusLine) throw new TransportFailure(responseMalformed('status line'));
     const status = Number(statusLine[2]);
     // Informational answers (100 Continue, 103 Early Hints) precede the real one.
@@ -144,38 +144,46 @@ export class Http1ResponseReader {
     let keepAlive = statusLine[1] === '1';
     let contentLength: number | undefined;
     let chunked = false;
-    for (let i = 1; i < lines.length; i += 1) {
-      const line = lines[i];
-      const colon = line.indexOf(':');
-      if (colon <= 0) throw new TransportFailure(responseMalformed('header line'));
-      const name = line.slice(0, colon).toLowerCase();
-      const value = line.slice(colon + 1).trim();
-      switch (name) {
-        case 'content-length': {
-          const length = /^\d{1,15}$/.test(value) ? Number(value) : Number.NaN;
-          if (Number.isNaN(length) || (contentLength !== undefined && contentLength !== length)) {
-            throw new TransportFailure(responseMalformed('Content-Length'));
+    // Header by header without splitting the head: only five names matter, told apart
+    // by length first, so most lines (Date, Content-Type, Server) cost two searches.
+    for (let at = firstEnd < 0 ? text.length : firstEnd + 2; at < text.length; ) {
+      let end = text.indexOf('\r\n', at);
+      if (end < 0) end = text.length;
+      const colon = text.indexOf(':', at);
+      if (colon <= at || colon > end) throw new TransportFailure(responseMalformed('header line'));
+      const length = colon - at;
+      if (length === 10 || length === 11 || length === 14 || length === 17) {
+        const name = text.slice(at, colon).toLowerCase();
+        const value = text.slice(colon + 1, end).trim();
+        switch (name) {
+          case 'content-length': {
+            const declared = /^\d{1,15}$/.test(value) ? Number(value) : Number.NaN;
+            if (Number.isNaN(declared) || (contentLength !== undefined && contentLength !== declared)) {
+              throw new TransportFailure(responseMalformed('Content-Length'));
+            }
+            contentLength = declared;
+            break;
           }
-          contentLength = length;
-          break;
+          case 'transfer-encoding':
+            chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
+            if (!chunked) throw new TransportFailure(responseMalformed(`Transfer-Encoding ${JSON.stringify(value)}`));
+            break;
+          case 'connection':
+            if (value === 'keep-alive' || value === 'Keep-Alive') keepAlive = true;
+            else if (/(?:^|,)\s*close\s*(?:,|$)/i.test(value)) keepAlive = false;
+            else if (/(?:^|,)\s*keep-alive\s*(?:,|$)/i.test(value)) keepAlive = true;
+            break;
+          case 'keep-alive': {
+            const timeout = /(?:^|,)\s*timeout=(\d+)/i.exec(value);
+            if (timeout) this.keepAliveMs = Number(timeout[1]) * 1000;
+            break;
+          }
+          case 'retry-after':
+            this.retryAfter = value;
+            break;
         }
-        case 'transfer-encoding':
-          chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
-          if (!chunked) throw new TransportFailure(responseMalformed(`Transfer-Encoding ${JSON.stringify(value)}`));
-          break;
-        case 'connection':
-          if (/(?:^|,)\s*close\s*(?:,|$)/i.test(value)) keepAlive = false;
-          else if (/(?:^|,)\s*keep-alive\s*(?:,|$)/i.test(value)) keepAlive = true;
-          break;
-        case 'keep-alive': {
-          const timeout = /(?:^|,)\s*timeout=(\d+)/i.exec(value);
-          if (timeout) this.keepAliveMs = Number(timeout[1]) * 1000;
-          break;
-        }
-        case 'retry-after':
-          this.retryAfter = value;
-          break;
       }
+      at = end + 2;
     }
     this.status = status;
     this.headDone = true;

@@ -87,6 +87,11 @@ describe('Http1ResponseReader', () => {
     expect(read(['HTTP/1.1 200 OK\r\ncontent-length: 1\r\n\r\nxHTTP/1.1 200 OK\r\n']).reusable).toBe(false);
   });
 
+  it('matches header names in any case, among headers it does not need', () => {
+    const text = 'HTTP/1.1 503 Service Unavailable\r\nDate: Thu, 01 Jan 2026 00:00:00 GMT\r\nRETRY-AFTER: 9\r\nServer: tm\r\nCONTENT-LENGTH: 2\r\nCONNECTION: Close\r\n\r\nno';
+    expect(read([text])).toMatchObject({ complete: true, status: 503, body: 'no', retryAfter: '9', reusable: false });
+  });
+
   it("reads the server's Keep-Alive timeout hint", () => {
     expect(read(['HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5, max=100\r\ncontent-length: 0\r\n\r\n']).keepAliveMs).toBe(5000);
   });
@@ -120,6 +125,7 @@ describe('Http1ResponseReader', () => {
     expect(failure(() => read(['HTTP/1.1 200 OK\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n']))).toMatch(/Content-Length/);
     expect(failure(() => read(['HTTP/1.1 200 OK\r\ntransfer-encoding: gzip\r\n\r\n']))).toMatch(/Transfer-Encoding "gzip"/);
     expect(failure(() => read(['HTTP/1.1 200 OK\r\nno colon here\r\n\r\n']))).toMatch(/header line/);
+    expect(failure(() => read(['HTTP/1.1 200 OK\r\nno colon here\r\nx: y\r\n\r\n']))).toMatch(/header line/);
     expect(failure(() => read(['HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n']))).toMatch(/chunk size/);
     expect(failure(() => read(['HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n1\r\nabc\r\n']))).toMatch(/chunk framing/);
     expect(failure(() => read([`HTTP/1.1 200 OK\r\nx: ${'y'.repeat(20_000)}`]))).toBe('HPE_HEADER_OVERFLOW');
