@@ -68,18 +68,19 @@ export class Http1ResponseReader {
   }
 
   /**
-   * Takes the next bytes; true once the response is complete. Bytes beyond its end
-   * make the connection unusable (nothing was asked for them). Throws a
-   * {@link TransportFailure} for a malformed or oversized response.
+   * Takes the next bytes, `chunk[0, length)`; true once the response is complete.
+   * Keeps no reference to `chunk` (its memory may be reused for the next read).
+   * Bytes beyond the response's end make the connection unusable (nothing was asked
+   * for them). Throws a {@link TransportFailure} for a malformed or oversized response.
    */
-  push(chunk: Buffer): boolean {
+  push(chunk: Buffer, length = chunk.length): boolean {
     let at = 0;
     while (!this.headDone) {
-      const used = this.readHead(chunk, at);
+      const used = this.readHead(chunk, at, length);
       if (used < 0) return false;
       at = used;
     }
-    return this.readBody(chunk, at);
+    return this.readBody(chunk, at, length);
   }
 
   /** The server closed the connection: completes a body that runs to the close, else throws. */
@@ -105,21 +106,26 @@ export class Http1ResponseReader {
   }
 
   /** Reads head bytes from `chunk` at `at`; the offset after a complete head, or -1 when more is needed. */
-  private readHead(chunk: Buffer, at: number): number {
+  private readHead(chunk: Buffer, at: number, length: number): number {
     let bytes: Buffer;
     let start: number;
+    let limit: number;
     if (this.head === undefined) {
       bytes = chunk;
       start = at;
+      limit = length;
     } else {
       // A head split across reads: rare, so copying is fine.
-      bytes = Buffer.concat([this.head, chunk.subarray(at)]);
+      bytes = Buffer.concat([this.head, chunk.subarray(at, length)]);
       start = 0;
+      limit = bytes.length;
     }
-    const end = bytes.indexOf(HEAD_END, start);
+    let end = bytes.indexOf(HEAD_END, start);
+    if (end + HEAD_END.length > limit) end = -1;
     if (end < 0) {
-      if (bytes.length - start > MAX_HEAD_BYTES) throw new TransportFailure('HPE_HEADER_OVERFLOW');
-      this.head = Buffer.from(bytes.subarray(start));
+      if (limit - start > MAX_HEAD_BYTES) throw new TransportFailure('HPE_HEADER_OVERFLOW');
+      // A copy: the chunk's memory is reused for the next read.
+      this.head = Buffer.from(bytes.subarray(start, limit));
       return -1;
     }
     if (end - start > MAX_HEAD_BYTES) throw new TransportFailure('HPE_HEADER_OVERFLOW');
@@ -203,28 +209,28 @@ export class Http1ResponseReader {
     }
   }
 
-  private readBody(chunk: Buffer, at: number): boolean {
+  private readBody(chunk: Buffer, at: number, length: number): boolean {
     switch (this.framing) {
       case Framing.Length: {
-        const take = Math.min(this.remaining, chunk.length - at);
+        const take = Math.min(this.remaining, length - at);
         if (take > 0) this.keep(chunk.subarray(at, at + take));
         this.remaining -= take;
         if (this.remaining > 0) return false;
-        if (at + take < chunk.length) this.reusable = false;
+        if (at + take < length) this.reusable = false;
         return true;
       }
       case Framing.Close:
-        if (at < chunk.length) this.keep(chunk.subarray(at));
+        if (at < length) this.keep(chunk.subarray(at, length));
         return false;
       case Framing.Chunked:
-        return this.readChunked(chunk, at);
+        return this.readChunked(chunk, at, length);
     }
   }
 
-  private readChunked(chunk: Buffer, at: number): boolean {
-    while (at < chunk.length) {
+  private readChunked(chunk: Buffer, at: number, length: number): boolean {
+    while (at < length) {
       if (this.chunkState === ChunkState.Data) {
-        const take = Math.min(this.remaining, chunk.length - at);
+        const take = Math.min(this.remaining, length - at);
         this.keep(chunk.subarray(at, at + take));
         at += take;
         this.remaining -= take;
@@ -232,8 +238,9 @@ export class Http1ResponseReader {
         continue;
       }
       // Size lines, the CRLF after data and trailer lines: read line by line.
-      const newline = chunk.indexOf(0x0a, at);
-      const piece = chunk.toString('latin1', at, newline < 0 ? chunk.length : newline);
+      let newline = chunk.indexOf(0x0a, at);
+      if (newline >= length) newline = -1;
+      const piece = chunk.toString('latin1', at, newline < 0 ? length : newline);
       if (this.line.length + piece.length > MAX_HEAD_BYTES) throw new TransportFailure('HPE_HEADER_OVERFLOW');
       if (newline < 0) {
         this.line += piece;
@@ -258,7 +265,7 @@ export class Http1ResponseReader {
         }
       } else if (line === '') {
         // The empty line after the trailers: the response is complete.
-        if (at < chunk.length) this.reusable = false;
+        if (at < length) this.reusable = false;
         return true;
       }
     }

@@ -9,6 +9,8 @@ import type { TransportCall } from './transport-call.js';
 const MAX_CACHED_HEADS = 64;
 // Reuse an idle connection only up to a second before the server's Keep-Alive hint says it closes it.
 const KEEP_ALIVE_MARGIN_MS = 1_000;
+// Status answers are a few hundred bytes; a larger one arrives in several reads.
+const READ_BUFFER_BYTES = 16 * 1024;
 const EMPTY_OK: TransportResponse = Object.freeze({ status: 200, body: '' });
 
 /** One status request: its bytes, its promise, and the connection carrying it once sent. */
@@ -78,6 +80,7 @@ export class StatusConnections {
   // Connections carrying a request (for close()).
   private readonly busy = new Set<Connection>();
   private readonly heads = new Map<string, string>();
+  private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   private readonly headerLines: string;
 
   private constructor(private readonly target: StatusTarget) {
@@ -162,31 +165,42 @@ export class StatusConnections {
 
   private connect(): Connection {
     const { host, port, maxResponseBytes } = this.target;
-    const socket = connect({ host, port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 1_000 });
-    const connection = new Connection(socket, new Http1ResponseReader(maxResponseBytes));
+    // Reads land in one buffer shared by all connections and go straight to the reader,
+    // past the stream machinery ('data' events, a Buffer per read): the reader copies
+    // what it keeps before the callback returns.
+    const socket: Socket = connect({
+      host,
+      port,
+      noDelay: true,
+      keepAlive: true,
+      keepAliveInitialDelay: 1_000,
+      onread: { buffer: this.readBuffer, callback: (length: number, buffer: Uint8Array): boolean => this.received(connection, buffer as Buffer, length) },
+    });
+    const connection: Connection = new Connection(socket, new Http1ResponseReader(maxResponseBytes));
     this.open += 1;
-    socket.on('data', (chunk: Buffer) => this.received(connection, chunk));
-    socket.on('error', (error) => this.failed(connection, new TransportFailure(errorDetail(error), { cause: error })));
+    socket.on('error', (error: Error) => this.failed(connection, new TransportFailure(errorDetail(error), { cause: error })));
     socket.on('close', () => this.closed(connection));
     return connection;
   }
 
-  private received(connection: Connection, chunk: Buffer): void {
+  /** Bytes arrived on `connection`; true: keep reading (the onread contract). */
+  private received(connection: Connection, buffer: Buffer, length: number): boolean {
     const request = connection.current;
     if (!request) {
       // Nothing was asked on this connection: whatever it is, the connection is unusable.
       this.drop(connection);
-      return;
+      return false;
     }
     const reader = connection.reader;
     let complete: boolean;
     try {
-      complete = reader.push(chunk);
+      complete = reader.push(buffer, length);
     } catch (error) {
       this.failed(connection, error as Error);
-      return;
+      return false;
     }
     if (complete) this.finish(connection, request);
+    return true;
   }
 
   private finish(connection: Connection, request: StatusRequest): void {

@@ -131,6 +131,28 @@ describe('Http1ResponseReader', () => {
     expect(failure(() => read([`HTTP/1.1 200 OK\r\nx: ${'y'.repeat(20_000)}`]))).toBe('HPE_HEADER_OVERFLOW');
   });
 
+  it('reads only the first `length` bytes of a reused read buffer, and keeps none of it', () => {
+    // Each read's bytes at the start of one buffer; stale bytes after them must not count.
+    const buffer = Buffer.alloc(256, 0);
+    const reader = new Http1ResponseReader(1024);
+    const readInto = (text: string, stale: string): boolean => {
+      const length = buffer.write(text, 0, 'latin1');
+      buffer.write(stale, length, 'latin1');
+      return reader.push(buffer, length);
+    };
+    expect(readInto('HTTP/1.1 404 Not Found\r\ncontent-length: 6\r\n', '\r\n\r\nxxxxxxxx')).toBe(false);
+    expect(readInto('\r\nab', 'cdefgh')).toBe(false);
+    expect(readInto('cd', 'ef\r\n')).toBe(false);
+    expect(readInto('ef', 'ZZZZ')).toBe(true);
+    buffer.fill(0x21);
+    expect([reader.status, reader.text(), reader.reusable]).toEqual([404, 'abcdef', true]);
+    reader.reset();
+    expect(readInto('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc', '\r\n0\r\n\r\n')).toBe(false);
+    expect(readInto('\r\n0\r\n', '\r\n')).toBe(false);
+    expect(readInto('\r\n', '')).toBe(true);
+    expect(reader.text()).toBe('abc');
+  });
+
   it('reads the next response on the same connection after reset()', () => {
     const reader = new Http1ResponseReader(1024);
     expect(reader.push(Buffer.from('HTTP/1.1 404 Not Found\r\ncontent-length: 3\r\n\r\nno!'))).toBe(true);
