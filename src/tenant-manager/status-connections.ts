@@ -158,7 +158,9 @@ export class StatusConnections {
       const connection = this.idle.pop();
       if (!connection) return undefined;
       const limit = connection.keepAliveMs;
-      if (limit === undefined || now - connection.idleSince < limit - KEEP_ALIVE_MARGIN_MS) return connection;
+      // Destroyed by the peer, its 'close' not yet delivered: skip it like an expired one.
+      const usable = !connection.socket.destroyed && (limit === undefined || now - connection.idleSince < limit - KEEP_ALIVE_MARGIN_MS);
+      if (usable) return connection;
       this.drop(connection);
     }
   }
