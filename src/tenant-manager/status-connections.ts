@@ -212,7 +212,7 @@ export class StatusConnections {
     const response = status === 200 && body === '' ? EMPTY_OK : { status, body, retryAfter: reader.retryAfter };
     connection.current = undefined;
     request.connection = undefined;
-    this.busy.delete(connection);
+    this.notBusy(connection);
     const keepAliveMs = reader.keepAliveMs;
     const reusable = reader.reusable && !connection.dead && (keepAliveMs === undefined || keepAliveMs > KEEP_ALIVE_MARGIN_MS);
     reader.reset();
@@ -231,9 +231,17 @@ export class StatusConnections {
     if (next) return this.send(connection, next);
     connection.idleSince = performance.now();
     this.idle.push(connection);
-    // Idle connections must not keep the process alive, but most are busy again within
-    // the same turn (the next status write): let go of them once per turn, not per request.
-    if (!this.unrefScheduled) {
+  }
+
+  /**
+   * `connection` carries no request any more. Idle connections must not keep the
+   * process alive; while another one carries a request the process stays alive anyway,
+   * and a free one is usually busy again within the same turn: they are let go once
+   * nothing is busy, a turn later.
+   */
+  private notBusy(connection: Connection): void {
+    this.busy.delete(connection);
+    if (this.busy.size === 0 && !this.unrefScheduled) {
       this.unrefScheduled = true;
       setImmediate(this.unrefIdle);
     }
@@ -241,6 +249,8 @@ export class StatusConnections {
 
   private readonly unrefIdle = (): void => {
     this.unrefScheduled = false;
+    // Busy again: the release that empties `busy` next schedules this anew.
+    if (this.busy.size > 0) return;
     for (const connection of this.idle) {
       if (!connection.referenced) continue;
       connection.referenced = false;
@@ -252,7 +262,7 @@ export class StatusConnections {
   private failed(connection: Connection, error: Error): void {
     const request = connection.current;
     connection.current = undefined;
-    this.busy.delete(connection);
+    this.notBusy(connection);
     this.drop(connection);
     if (request && !request.settled) {
       request.connection = undefined;
@@ -297,7 +307,7 @@ export class StatusConnections {
     if (connection) {
       connection.current = undefined;
       request.connection = undefined;
-      this.busy.delete(connection);
+      this.notBusy(connection);
       this.drop(connection);
     } else {
       const at = this.waiting.indexOf(request);

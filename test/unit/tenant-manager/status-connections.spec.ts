@@ -162,6 +162,23 @@ describe('StatusConnections', () => {
     await again;
   });
 
+  it('lets go of an idle connection once the last busy one fails, not only when one is answered', async () => {
+    const clientSockets = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+    const held: Received[] = [];
+    const { send, requests } = await start((r) => held.push(r));
+    const before = clientSockets();
+    const first = send('{"n":1}');
+    const second = send('{"n":2}');
+    await waitFor(() => requests.length === 2);
+    expect(clientSockets()).toBe(before + 2);
+    held[0].socket.write(OK);
+    await first;
+    // The second connection fails: nothing is busy now, so the idle one must stop holding the process.
+    held[1].socket.destroy();
+    expect(await failureOf(second)).toBe('ECONNRESET');
+    await waitFor(() => clientSockets() === before);
+  });
+
   it('hands back a non-200 answer with its body and Retry-After', async () => {
     const { send } = await start((r) => r.socket.write('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 3\r\nContent-Length: 16\r\n\r\n{"error":"busy"}'));
     await expect(send()).resolves.toEqual({ status: 503, body: '{"error":"busy"}', retryAfter: '3' });
