@@ -20,7 +20,9 @@ const EMPTY_OK: TransportResponse = Object.freeze({ status: 200, body: '' });
 /**
  * The default transport, on Node's own HTTP client: the cheapest per request
  * (axios costs several times the CPU: config merging, proxy lookup, header objects).
- * Keep-alive agents of its own, one per channel, destroyed at close.
+ * Keep-alive agents of its own, one per channel, destroyed at close. Status writes
+ * over plain HTTP go through {@link StatusConnections} instead (a third of node:http's
+ * CPU per write); polls, replays and HTTPS stay on node:http.
  */
 export class NodeHttpTransport implements TenantManagerTransport {
   private readonly agents: Record<TransportChannel, HttpAgent>;
