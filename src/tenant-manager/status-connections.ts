@@ -79,7 +79,7 @@ export class StatusConnections {
   private unrefScheduled = false;
   // Connections carrying a request (for close()).
   private readonly busy = new Set<Connection>();
-  private readonly heads = new Map<string, string>();
+  private readonly heads = new Map<TransportMethod, Map<string, Map<number, string>>>();
   private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   private readonly headerLines: string;
 
@@ -123,13 +123,17 @@ export class StatusConnections {
     for (const connection of [...this.idle, ...this.busy]) this.drop(connection);
   }
 
+  /** The request head, cached per method, path and body length (no key string built per request). */
   private headFor(method: TransportMethod, path: string, length: number): string {
-    const key = `${method} ${path} ${length}`;
-    let head = this.heads.get(key);
+    let byPath = this.heads.get(method);
+    if (byPath === undefined) this.heads.set(method, (byPath = new Map()));
+    let byLength = byPath.get(path);
+    if (byLength === undefined) byPath.set(path, (byLength = new Map()));
+    let head = byLength.get(length);
     if (head === undefined) {
-      if (this.heads.size >= MAX_CACHED_HEADS) this.heads.clear();
+      if (byLength.size >= MAX_CACHED_HEADS) byLength.clear();
       head = `${method} ${this.target.pathPrefix}${path} HTTP/1.1\r\n${this.headerLines}content-length: ${length}\r\n\r\n`;
-      this.heads.set(key, head);
+      byLength.set(length, head);
     }
     return head;
   }
