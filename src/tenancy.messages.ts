@@ -42,6 +42,8 @@ export const responseUndecodable = (code: string): string => `response body cann
 
 export const connectionClosedEarly = (): string => 'connection closed before the response ended';
 
+export const responseMalformed = (part: string): string => `malformed HTTP response (${part})`;
+
 export const requestAborted = (): string => 'aborted';
 
 export const axiosMissing = (): string =>

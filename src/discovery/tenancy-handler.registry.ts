@@ -16,14 +16,17 @@ const NO_HANDLERS: readonly TenancyHandler[] = Object.freeze([]);
 @Injectable()
 export class TenancyHandlerRegistry {
   private readonly handlers: TenancyHandler[] = [];
-  // Precomputed per "resourceType/eventType": matching is on the hot path.
-  private readonly byEventKind = new Map<string, readonly TenancyHandler[]>();
+  // Precomputed per resource type, then event type: matching is on the hot path (two
+  // lookups, no key string built per event).
+  private readonly byEventKind = new Map<string, Map<string, readonly TenancyHandler[]>>();
   private readonly followedTypes = new Set<string>();
 
   register(handler: TenancyHandler): void {
     this.handlers.push(handler);
     this.byEventKind.clear();
     for (const resourceType of Object.values(ResourceType)) {
+      const byEventType = new Map<string, readonly TenancyHandler[]>();
+      this.byEventKind.set(resourceType, byEventType);
       for (const eventType of Object.values(EventType)) {
         const matching = this.handlers.filter((h) =>
           h.subscriptions.some(
@@ -32,7 +35,7 @@ export class TenancyHandlerRegistry {
               (s.eventType === '*' || s.eventType === eventType),
           ),
         );
-        this.byEventKind.set(`${resourceType}/${eventType}`, Object.freeze(matching));
+        byEventType.set(eventType, Object.freeze(matching));
       }
       if (this.handlers.some((h) => h.subscriptions.some((s) => s.resourceType === '*' || s.resourceType === resourceType))) {
         this.followedTypes.add(resourceType);
@@ -42,7 +45,7 @@ export class TenancyHandlerRegistry {
 
   /** Handlers to run for an event, in discovery order. */
   match(event: Pick<TenancyEvent, 'resourceType' | 'eventType'>): readonly TenancyHandler[] {
-    return this.byEventKind.get(`${event.resourceType}/${event.eventType}`) ?? NO_HANDLERS;
+    return this.byEventKind.get(event.resourceType)?.get(event.eventType) ?? NO_HANDLERS;
   }
 
   /**

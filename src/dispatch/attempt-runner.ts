@@ -103,21 +103,22 @@ export class AttemptRunner {
       shutdown: run.shutdown,
     });
     this.inProgressTimers.disarm(run.shutdown, inProgressTimer);
-    const fields = (): LogFields => attemptFields(event, replay, handlers, item.attempt, started);
     if (!result.error) {
       // Deleting our row on a successful delete is what lets the Tenant Manager
       // hard-delete the resource; until then it stays "deleting" (and is replayed).
       if (!run.closed) status.post(resourceType, resourceId, event.eventType === EventType.Deleted ? DELETE : COMPLETED);
       this.telemetry.eventOutcome(resourceType, event.eventType, 'success');
       // Per event: verbose, and neither its text nor its fields are built unless someone reads them.
-      if (this.logger.enabled('verbose')) this.logger.verbose(eventHandled(event, item.attempt), fields());
+      if (this.logger.enabled('verbose')) {
+        this.logger.verbose(eventHandled(event, item.attempt), attemptFields(event, replay, handlers, item.attempt, started));
+      }
       return 'done';
     }
     if (run.shutdown.aborted) {
       // Aborted, not failed: leave the row as it is; the next run (here or on the new
       // leader) replays it.
       const text = run.lostLeadership ? abandonedOnLeadershipLoss(event) : abandonedAtShutdown(event);
-      this.logger.warn(text, fields());
+      this.logger.warn(text, attemptFields(event, replay, handlers, item.attempt, started));
       return 'retry';
     }
     const error = result.error;
@@ -127,7 +128,7 @@ export class AttemptRunner {
     const park = error.terminal || (maxAttempts !== undefined && item.attempt >= maxAttempts);
     this.telemetry.eventOutcome(resourceType, event.eventType, park ? 'parked' : 'failure');
     if (park) {
-      this.logger.failure(error, eventParked(event, item.attempt, error.message), 'warn', fields());
+      this.logger.failure(error, eventParked(event, item.attempt, error.message), 'warn', attemptFields(event, replay, handlers, item.attempt, started));
       await result.abandoned;
       return 'park';
     }
@@ -139,11 +140,23 @@ export class AttemptRunner {
       error,
       eventFailed(event, item.attempt, error.message),
       loud ? 'error' : 'debug',
-      fields(),
+      attemptFields(event, replay, handlers, item.attempt, started),
     );
     await result.abandoned;
     return 'retry';
   }
+}
+
+// The registry hands out one array per event kind: its label is joined once.
+const handlerLabels = new WeakMap<readonly TenancyHandler[], string | null>();
+
+function handlerLabel(handlers: readonly TenancyHandler[]): string | null {
+  let label = handlerLabels.get(handlers);
+  if (label === undefined) {
+    label = handlers.map((h) => h.name).join(',') || null;
+    handlerLabels.set(handlers, label);
+  }
+  return label;
 }
 
 /** The structured fields of one attempt's log line. */
@@ -163,7 +176,7 @@ function attemptFields(
     resourceId: event.resourceId,
     resourceName: event.resourceName,
     orgId: event.orgId,
-    handler: handlers.map((h) => h.name).join(',') || null,
+    handler: handlerLabel(handlers),
     attempt,
     durationMs: Math.round((performance.now() - started) * 100) / 100,
   };

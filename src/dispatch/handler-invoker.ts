@@ -22,6 +22,9 @@ export interface InvocationResult {
 }
 
 const NOTHING_ABANDONED = Promise.resolve();
+// The outcome of every attempt whose handlers all succeeded in time: shared, not made per event.
+const ALL_SUCCEEDED: InvocationResult = Object.freeze({ abandoned: NOTHING_ABANDONED });
+const HANDLER_SUCCEEDED: { error?: Error; message: string; abandoned?: Promise<void> } = Object.freeze({ message: '' });
 
 /** Runs an event's matching handlers, in discovery order; all run, all must succeed. */
 @Injectable()
@@ -40,17 +43,19 @@ export class HandlerInvoker {
     handlers: readonly TenancyHandler[],
     context: { replay: boolean; attempt: number; shutdown: AbortSignal },
   ): Promise<InvocationResult> {
-    const failures: Array<{ handler: string; message: string; error: Error }> = [];
-    const abandoned: Promise<void>[] = [];
+    // Made on the first failure or abandoned handler only: most events have neither.
+    let failures: Array<{ handler: string; message: string; error: Error }> | undefined;
+    let abandoned: Promise<void>[] | undefined;
     for (const handler of handlers) {
       const started = performance.now();
       const outcome = await this.runOne(event, handler, context);
       this.telemetry.handlerFinished(handler.name, (performance.now() - started) / 1000, !outcome.error);
-      if (outcome.error) failures.push({ handler: handler.name, message: outcome.message, error: outcome.error });
-      if (outcome.abandoned) abandoned.push(outcome.abandoned);
+      if (outcome.error) (failures ??= []).push({ handler: handler.name, message: outcome.message, error: outcome.error });
+      if (outcome.abandoned) (abandoned ??= []).push(outcome.abandoned);
     }
-    const settled = abandoned.length === 0 ? NOTHING_ABANDONED : Promise.all(abandoned).then(() => undefined);
-    if (failures.length === 0) return { abandoned: settled };
+    if (abandoned === undefined && failures === undefined) return ALL_SUCCEEDED;
+    const settled = abandoned === undefined ? NOTHING_ABANDONED : Promise.all(abandoned).then(() => undefined);
+    if (failures === undefined) return { abandoned: settled };
     const error = new TenancyHandlerError(
       failures.map((f) => f.message).join('; '),
       failures.map((f) => f.handler),
@@ -94,7 +99,7 @@ export class HandlerInvoker {
           abandoned: this.awaitAbandoned(event, handler, running, context.shutdown),
         };
       }
-      return { message: '' };
+      return HANDLER_SUCCEEDED;
     } catch (thrown) {
       const error = toError(thrown);
       return { error, message: handlerFailed(handler.name, error) };

@@ -87,13 +87,14 @@ export class TenancyLogger {
 
 /** `key=value` pairs; strings that need it are JSON-quoted, undefined values left out. */
 export function formatFields(fields: LogFields): string {
-  const parts: string[] = [];
+  // Built in one string, no array of parts: a verbose line is written per event.
+  let text = '';
   for (const key of Object.keys(fields)) {
     const value = fields[key];
     if (value === undefined) continue;
-    parts.push(`${key}=${formatValue(value)}`);
+    text += text === '' ? `${key}=${formatValue(value)}` : ` ${key}=${formatValue(value)}`;
   }
-  return parts.join(' ');
+  return text;
 }
 
 function formatValue(value: unknown): string {

@@ -11,6 +11,7 @@ import {
   type TransportResponse,
 } from './tenant-manager.transport.js';
 import type { TransportCall } from './transport-call.js';
+import { StatusConnections } from './status-connections.js';
 
 // Status bodies differ in length by a few bytes (type, status, message): a handful of entries.
 const MAX_CACHED_OPTIONS = 64;
@@ -19,7 +20,9 @@ const EMPTY_OK: TransportResponse = Object.freeze({ status: 200, body: '' });
 /**
  * The default transport, on Node's own HTTP client: the cheapest per request
  * (axios costs several times the CPU: config merging, proxy lookup, header objects).
- * Keep-alive agents of its own, one per channel, destroyed at close.
+ * Keep-alive agents of its own, one per channel, destroyed at close. Status writes
+ * over plain HTTP go through {@link StatusConnections} instead (a third of node:http's
+ * CPU per write); polls, replays and HTTPS stay on node:http.
  */
 export class NodeHttpTransport implements TenantManagerTransport {
   private readonly agents: Record<TransportChannel, HttpAgent>;
@@ -31,6 +34,8 @@ export class NodeHttpTransport implements TenantManagerTransport {
   private readonly jsonHeaders: Readonly<Record<string, string>>;
   private readonly maxResponseBytes: number;
   private readonly bodyOptions = new Map<string, RequestOptions>();
+  // Status writes over plain HTTP skip node:http (see StatusConnections); undefined over HTTPS.
+  private readonly statusConnections: StatusConnections | undefined;
 
   constructor(config: TransportConfig) {
     const base = new URL(config.baseUrl);
@@ -46,6 +51,17 @@ export class NodeHttpTransport implements TenantManagerTransport {
     this.headers = config.headers;
     this.jsonHeaders = { ...config.headers, 'content-type': 'application/json' };
     this.maxResponseBytes = config.maxResponseBytes;
+    this.statusConnections = https
+      ? undefined
+      : StatusConnections.create({
+          host: this.target.hostname!,
+          port: Number(base.port || 80),
+          hostHeader: base.host,
+          pathPrefix: this.pathPrefix,
+          headers: config.headers,
+          maxSockets: config.statusSockets,
+          maxResponseBytes: config.maxResponseBytes,
+        });
   }
 
   request(
@@ -55,6 +71,9 @@ export class NodeHttpTransport implements TenantManagerTransport {
     body: string | undefined,
     call: TransportCall,
   ): Promise<TransportResponse> {
+    if (channel === 'status' && body !== undefined && this.statusConnections) {
+      return this.statusConnections.request(method, path, body, call);
+    }
     const options = this.optionsFor(channel, method, path, body);
     const limit = this.maxResponseBytes;
     // Settling twice is a no-op: every path below may call reject without a guard.
@@ -134,6 +153,7 @@ export class NodeHttpTransport implements TenantManagerTransport {
   close(): void {
     this.agents.events.destroy();
     this.agents.status.destroy();
+    this.statusConnections?.close();
   }
 }
 

@@ -73,13 +73,13 @@ export class TenantManagerClient implements OnApplicationShutdown {
     signal?: AbortSignal,
   ): Promise<void> {
     // Same bytes as JSON.stringify of the object, with the constant head serialised once.
-    const body = `${this.statusHead}${JSON.stringify(resourceType)},"resourceId":${JSON.stringify(resourceId)},"status":${JSON.stringify(status)},"message":${message === '' ? '""' : JSON.stringify(message)}}`;
+    const body = `${this.statusHead}${quoted(resourceType)},"resourceId":${JSON.stringify(resourceId)},"status":${quoted(status)},"message":${message === '' ? '""' : JSON.stringify(message)}}`;
     await this.call('status', 'PUT', '/v1/status', body, signal);
   }
 
   /** `DELETE /v1/status` (JSON body): remove this controller's row; absent is fine. */
   async deleteStatus(resourceType: string, resourceId: string, signal?: AbortSignal): Promise<void> {
-    const body = `${this.statusHead}${JSON.stringify(resourceType)},"resourceId":${JSON.stringify(resourceId)}}`;
+    const body = `${this.statusHead}${quoted(resourceType)},"resourceId":${JSON.stringify(resourceId)}}`;
     await this.call('status', 'DELETE', '/v1/status', body, signal);
   }
 
@@ -151,6 +151,20 @@ export class TenantManagerClient implements OnApplicationShutdown {
     // A system error code alone (ECONNREFUSED, EAI_AGAIN) does not say where: add the base URL, credentials masked.
     return /^E(?!RR_)[A-Z_]+$/.test(detail) ? unreachable(detail, this.shownBase) : detail;
   }
+}
+
+// Resource types and statuses are a handful of values: each is serialised once.
+const QUOTED = new Map<string, string>();
+const MAX_QUOTED = 64;
+
+/** `JSON.stringify(value)` of a short, oft-repeated string, from a small cache. */
+function quoted(value: string): string {
+  let text = QUOTED.get(value);
+  if (text === undefined) {
+    text = JSON.stringify(value);
+    if (QUOTED.size < MAX_QUOTED) QUOTED.set(value, text);
+  }
+  return text;
 }
 
 /** The `error` field of a `{"error": …}` body, else a short preview of the body, else the status text. */

@@ -4,9 +4,10 @@ export type CancelReason = 'timeout' | 'aborted';
 /**
  * One request's cancel handle, issued by {@link RequestDeadlines}: cancelled when
  * `httpTimeout` passes (connect, headers and body alike) or the caller's signal
- * aborts. A transport says how to stop its request with {@link onCancel} and then
- * rejects. Cheaper than an AbortController, a timer and a listener per request;
- * transports that need an `AbortSignal` (axios) get one from {@link signal}.
+ * aborts (its deadlines listen to that signal, once for all its calls). A transport
+ * says how to stop its request with {@link onCancel} and then rejects. Cheaper than
+ * an AbortController, a timer and a listener per request; transports that need an
+ * `AbortSignal` (axios) get one from {@link signal}.
  */
 export class TransportCall {
   cancelled: CancelReason | undefined;
@@ -16,11 +17,10 @@ export class TransportCall {
   constructor(
     /** `performance.now()` time after which the request has timed out. */
     readonly expiresAt = Number.POSITIVE_INFINITY,
-    private readonly caller?: AbortSignal,
+    /** The caller's signal, if any. */
+    readonly caller?: AbortSignal,
   ) {
-    if (!caller) return;
-    if (caller.aborted) this.cancelled = 'aborted';
-    else caller.addEventListener('abort', this, { once: true });
+    if (caller?.aborted) this.cancelled = 'aborted';
   }
 
   /** Registers how to stop the request; runs at once when already cancelled. */
@@ -48,15 +48,9 @@ export class TransportCall {
     this.controller?.abort(error);
   }
 
-  /** The caller's signal aborted (EventListener object: no closure per request). */
-  handleEvent(): void {
-    this.cancel('aborted');
-  }
-
-  /** The request is over: nothing of it stays on the caller's signal. */
+  /** The request is over: its stop callback is not needed any more. */
   release(): void {
     this.stop = undefined;
-    this.caller?.removeEventListener('abort', this);
   }
 }
 
@@ -73,23 +67,53 @@ export class RequestDeadlines {
   // Insertion order is expiry order.
   private readonly live = new Set<TransportCall>();
   private timer?: NodeJS.Timeout;
+  // One abort listener per caller signal while calls of it are live (the status writer
+  // passes one signal to every write): not an add and a remove per request.
+  private readonly watched = new Map<AbortSignal, WatchedSignal>();
 
   constructor(private readonly timeoutMs: number) {}
 
   start(caller?: AbortSignal): TransportCall {
     const call = new TransportCall(performance.now() + this.timeoutMs, caller);
     this.live.add(call);
+    if (caller !== undefined && !call.cancelled) this.watch(caller);
     if (this.timer === undefined) this.arm(call.expiresAt);
     return call;
   }
 
   finish(call: TransportCall): void {
     call.release();
-    this.live.delete(call);
+    if (!this.live.delete(call)) return;
+    if (call.caller !== undefined) this.unwatch(call.caller);
     if (this.live.size === 0 && this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
+  }
+
+  private watch(signal: AbortSignal): void {
+    let watched = this.watched.get(signal);
+    if (watched === undefined) {
+      watched = new WatchedSignal(this, signal);
+      this.watched.set(signal, watched);
+      signal.addEventListener('abort', watched, { once: true });
+    }
+    watched.calls += 1;
+  }
+
+  private unwatch(signal: AbortSignal): void {
+    const watched = this.watched.get(signal);
+    if (watched === undefined) return;
+    watched.calls -= 1;
+    if (watched.calls > 0) return;
+    this.watched.delete(signal);
+    signal.removeEventListener('abort', watched);
+  }
+
+  /** `signal` aborted: cancels every live call it was passed to. */
+  aborted(signal: AbortSignal): void {
+    this.watched.delete(signal);
+    for (const call of this.live) if (call.caller === signal) call.cancel('aborted');
   }
 
   private arm(at: number): void {
@@ -105,7 +129,24 @@ export class RequestDeadlines {
     for (const call of this.live) {
       if (call.expiresAt > now) return this.arm(call.expiresAt);
       this.live.delete(call);
+      // Out of `live` now, so its finish() will not do this.
+      if (call.caller !== undefined) this.unwatch(call.caller);
       call.cancel('timeout');
     }
   };
+}
+
+/** A caller signal the deadlines listen to, and how many live calls it was passed to. */
+class WatchedSignal {
+  calls = 0;
+
+  constructor(
+    private readonly deadlines: RequestDeadlines,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  /** EventListener object: the abort reaches the deadlines without a closure. */
+  handleEvent(): void {
+    this.deadlines.aborted(this.signal);
+  }
 }

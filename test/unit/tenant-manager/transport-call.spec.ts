@@ -78,4 +78,36 @@ describe('RequestDeadlines', () => {
     expect(stopped).toBe(true);
     deadlines.finish(call);
   });
+  it('listens once to a signal shared by many live calls, cancels them all when it aborts, and lets go when they finish', () => {
+    const deadlines = new RequestDeadlines(10_000);
+    const shared = new AbortController();
+    const other = deadlines.start();
+    const calls = Array.from({ length: 5 }, () => deadlines.start(shared.signal));
+    expect(getEventListeners(shared.signal, 'abort')).toHaveLength(1);
+    deadlines.finish(calls[0]);
+    expect(getEventListeners(shared.signal, 'abort')).toHaveLength(1);
+    shared.abort();
+    expect(calls.slice(1).map((c) => c.cancelled)).toEqual(['aborted', 'aborted', 'aborted', 'aborted']);
+    expect(calls[0].cancelled).toBeUndefined();
+    expect(other.cancelled).toBeUndefined();
+    for (const call of calls) deadlines.finish(call);
+    deadlines.finish(other);
+    expect(getEventListeners(shared.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('a call that timed out leaves no listener on its signal once finished, and the signal is listened to again by later calls', () => {
+    const deadlines = new RequestDeadlines(100);
+    const shared = new AbortController();
+    const late = deadlines.start(shared.signal);
+    vi.advanceTimersByTime(101);
+    expect(late.cancelled).toBe('timeout');
+    deadlines.finish(late);
+    expect(getEventListeners(shared.signal, 'abort')).toHaveLength(0);
+    const next = deadlines.start(shared.signal);
+    expect(getEventListeners(shared.signal, 'abort')).toHaveLength(1);
+    shared.abort();
+    expect(next.cancelled).toBe('aborted');
+    deadlines.finish(next);
+    expect(getEventListeners(shared.signal, 'abort')).toHaveLength(0);
+  });
 });
