@@ -184,11 +184,22 @@ describe('StatusConnections against hostile servers', () => {
       { name: 'a head over 16 KiB', wire: `HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(20_000)}\r\nContent-Length: 0\r\n\r\n`, expected: { failed: 'HPE_HEADER_OVERFLOW' } },
       { name: 'a chunk size that is not hex', wire: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', expected: { failed: 'malformed HTTP response (chunk size)' } },
       { name: 'chunk data longer than its size', wire: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n', expected: { failed: 'malformed HTTP response (chunk framing)' } },
+      // Each of these node:http refuses at once; without a clear error they would wait out httpTimeout
+      // (the server keeps the connection open) and be reported as a timeout.
+      { name: 'whitespace before a header colon', wire: 'HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nok', expected: { failed: 'malformed HTTP response (header line)' } },
+      { name: 'an obs-fold continuation line', wire: 'HTTP/1.1 200 OK\r\nX-A: 1\r\n X-B: 2\r\nContent-Length: 2\r\n\r\nok', expected: { failed: 'malformed HTTP response (header line)' } },
+      {
+        name: 'Transfer-Encoding and Content-Length together',
+        wire: 'HTTP/1.1 200 OK\r\nContent-Length: 50\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n',
+        expected: { failed: 'malformed HTTP response (Transfer-Encoding with Content-Length)' },
+      },
+      { name: 'bare LF line endings', wire: 'HTTP/1.1 200 OK\nContent-Length: 2\n\nok', expected: { failed: 'malformed HTTP response (line ending)' } },
+      { name: 'no HTTP at all', wire: 'ok', expected: { failed: 'malformed HTTP response (status line)' } },
     ];
 
     for (const { name, wire, expected, nodeDiffers } of cases) {
       it(name, async () => {
-        const { put, viaNode } = await start((r) => r.socket.write(Buffer.from(wire, 'latin1')));
+        const { put, viaNode } = await start((r) => r.socket.write(Buffer.from(wire, 'latin1')), { timeoutMs: 2_000 });
         const ours = await outcomeOf(put());
         expect(ours).toEqual(expected);
         const node = await outcomeOf(viaNode());
