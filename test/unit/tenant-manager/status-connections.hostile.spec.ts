@@ -456,9 +456,23 @@ describe('StatusConnections against hostile servers', () => {
     expect(clientSockets()).toBe(0);
   });
 
+  it('listeners on a kept-alive connection do not grow with the requests it carries', async () => {
+    const { put, transport, connections } = await start((r) => r.socket.write(OK));
+    const pool = (transport as unknown as { statusConnections: { idle: Array<{ socket: import('node:net').Socket }> } }).statusConnections;
+    const listeners = () => {
+      const socket = pool.idle[0].socket;
+      return socket.eventNames().reduce((sum, name) => sum + socket.listenerCount(name), 0);
+    };
+    await put();
+    const first = listeners();
+    for (let i = 0; i < 100; i += 1) await put();
+    expect(connections).toHaveLength(1);
+    expect(listeners()).toBe(first);
+  });
+
   it('failing requests leave no sockets or listeners behind (refused, reset, malformed, oversized)', async () => {
     const clientSockets = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
-    const before = clientSockets();
+    await waitFor(() => clientSockets() === 0, { message: 'sockets of earlier tests still open' });
     const wires = ['HTTP/2 200\r\n\r\n', 'HTTP/1.1 200 OK\r\nContent-Length: 99999\r\n\r\n', 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc'];
     const { put, openNow } = await start((r) => {
       const i = r.index % 4;
@@ -469,6 +483,6 @@ describe('StatusConnections against hostile servers', () => {
     const outcomes = await Promise.all(Array.from({ length: 40 }, () => outcomeOf(put())));
     expect(outcomes.every((o) => 'failed' in o)).toBe(true);
     await waitFor(() => openNow() === 0, { message: 'a failed request left its connection open' });
-    await waitFor(() => clientSockets() === before);
+    await waitFor(() => clientSockets() === 0, { message: 'a failed request left a socket holding the process' });
   });
 });
