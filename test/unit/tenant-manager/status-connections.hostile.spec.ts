@@ -370,7 +370,7 @@ describe('StatusConnections against hostile servers', () => {
       });
     }
 
-    it('is sent once more at most: a server that drops every reused request fails it after one retry', async () => {
+    it('a failure on a fresh connection is final: a server that drops every request after the first fails it after one resend', async () => {
       const { put, requests } = await start((r) => (r.index === 1 ? r.socket.write(OK) : r.socket.destroy()));
       expect(await outcomeOf(put('{"first":1}'))).toEqual({ ok: { status: 200, body: '' } });
       expect(await outcomeOf(put('{"second":1}'))).toEqual({ failed: 'ECONNRESET' });
