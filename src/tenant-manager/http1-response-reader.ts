@@ -4,6 +4,8 @@ import { connectionClosedEarly, responseMalformed, responseTooLarge } from '../t
 // Node's own default cap on a response's status line plus headers.
 const MAX_HEAD_BYTES = 16 * 1024;
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
+const HTTP_PREFIX = Buffer.from('HTTP/', 'latin1');
+const BARE_LF_END = Buffer.from('\n\n', 'latin1');
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: |$)/;
 const CHUNK_SIZE = /^([0-9a-fA-F]{1,15})(?:[ \t]*;.*)?$/;
 
@@ -124,6 +126,11 @@ export class Http1ResponseReader {
     if (end + HEAD_END.length > limit) end = -1;
     if (end < 0) {
       if (limit - start > MAX_HEAD_BYTES) throw new TransportFailure('HPE_HEADER_OVERFLOW');
+      // Fail at once what can never become a head, rather than wait out httpTimeout for it.
+      const prefix = Math.min(limit - start, HTTP_PREFIX.length);
+      if (bytes.compare(HTTP_PREFIX, 0, prefix, start, start + prefix) !== 0) throw new TransportFailure(responseMalformed('status line'));
+      const bareLf = bytes.indexOf(BARE_LF_END, start);
+      if (bareLf >= 0 && bareLf + BARE_LF_END.length <= limit) throw new TransportFailure(responseMalformed('line ending'));
       // A copy: the chunk's memory is reused for the next read.
       this.head = Buffer.from(bytes.subarray(start, limit));
       return -1;
@@ -156,7 +163,10 @@ export class Http1ResponseReader {
       let end = text.indexOf('\r\n', at);
       if (end < 0) end = text.length;
       const colon = text.indexOf(':', at);
-      if (colon <= at || colon > end) throw new TransportFailure(responseMalformed('header line'));
+      if (colon <= at || colon > end || isBlank(text.charCodeAt(at)) || isBlank(text.charCodeAt(colon - 1))) {
+        // Also obs-fold and whitespace before the colon: node:http refuses them, and a proxy may read them otherwise.
+        throw new TransportFailure(responseMalformed('header line'));
+      }
       const length = colon - at;
       if (length === 10 || length === 11 || length === 14 || length === 17) {
         const name = text.slice(at, colon).toLowerCase();
@@ -191,6 +201,8 @@ export class Http1ResponseReader {
       }
       at = end + 2;
     }
+    // Framing two ways at once is how responses get split (RFC 9112 §6.3): node:http refuses it too.
+    if (chunked && contentLength !== undefined) throw new TransportFailure(responseMalformed('Transfer-Encoding with Content-Length'));
     this.status = status;
     this.headDone = true;
     this.reusable = keepAlive;
@@ -282,4 +294,9 @@ export class Http1ResponseReader {
     // A copy: the socket's read buffer must not be kept alive by a slice of it.
     this.body.push(Buffer.from(bytes));
   }
+}
+
+/** Space or tab. */
+function isBlank(code: number): boolean {
+  return code === 0x20 || code === 0x09;
 }

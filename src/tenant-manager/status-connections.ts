@@ -41,6 +41,10 @@ class Connection {
   idleSince = 0;
   keepAliveMs: number | undefined;
   dead = false;
+  /** Carried a whole exchange before: the server may have closed it while idle. */
+  reused = false;
+  /** Some bytes of the current request's answer arrived. */
+  heard = false;
   /** Keeps the process alive (while it carries a request, and until the next turn after). */
   referenced = true;
 
@@ -120,7 +124,18 @@ export class StatusConnections {
   /** Closes every connection, idle or busy (a busy one fails its request); later requests open new ones. */
   close(): void {
     // Copies: dropping one lets a waiting request open a new connection, which stays.
-    for (const connection of [...this.idle, ...this.busy]) this.drop(connection);
+    for (const connection of [...this.idle, ...this.busy]) {
+      // Failed here, not by the 'close' that follows: that would take a body read to
+      // the close as complete, or send the request again.
+      const request = connection.current;
+      connection.current = undefined;
+      this.notBusy(connection);
+      this.drop(connection);
+      if (request) {
+        request.connection = undefined;
+        request.reject(new TransportFailure('ECONNRESET'));
+      }
+    }
   }
 
   /** The request head, cached per method, path and body length (no key string built per request). */
@@ -146,6 +161,7 @@ export class StatusConnections {
 
   private send(connection: Connection, request: StatusRequest): void {
     connection.current = request;
+    connection.heard = false;
     request.connection = connection;
     this.busy.add(connection);
     if (!connection.referenced) {
@@ -197,6 +213,7 @@ export class StatusConnections {
       this.drop(connection);
       return false;
     }
+    connection.heard = true;
     const reader = connection.reader;
     let complete: boolean;
     try {
@@ -231,6 +248,7 @@ export class StatusConnections {
 
   /** A free connection takes the next waiting request, else rests. */
   private release(connection: Connection): void {
+    connection.reused = true;
     const next = this.waiting.shift();
     if (next) return this.send(connection, next);
     connection.idleSince = performance.now();
@@ -262,16 +280,23 @@ export class StatusConnections {
     }
   };
 
-  /** The request in flight on `connection` failed: the connection goes with it. */
+  /**
+   * The request in flight on `connection` failed: the connection goes with it. On a
+   * reused connection with no byte of the answer yet, the server most likely closed it
+   * while idle as the request went out (idle timeouts, proxies draining): the request
+   * is sent again, first in line, as Go's Transport does. Status writes are idempotent;
+   * a failure on a fresh connection is final, so this ends (and the deadline still runs).
+   */
   private failed(connection: Connection, error: Error): void {
     const request = connection.current;
     connection.current = undefined;
     this.notBusy(connection);
+    const resend = request !== undefined && !request.settled && connection.reused && !connection.heard;
+    if (request) request.connection = undefined;
+    // Before the drop: the slot it frees goes to this request.
+    if (resend) this.waiting.unshift(request);
     this.drop(connection);
-    if (request && !request.settled) {
-      request.connection = undefined;
-      request.reject(error);
-    }
+    if (request && !resend && !request.settled) request.reject(error);
   }
 
   private closed(connection: Connection): void {
