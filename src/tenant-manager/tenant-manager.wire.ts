@@ -1,4 +1,4 @@
-import { EventType, ResourceType, TenancyEvent } from '../tenancy-event.js';
+import { EventType, ResourceType, type TenancyEvent, tenancyEventFromWire } from '../tenancy-event.js';
 
 /** One event as the Tenant Manager sends it, once validated. */
 interface WireEvent {
@@ -119,17 +119,20 @@ export class EventsPageSorter {
     // one string each for the whole page (a queued 100k replay holds every one of them).
     const org = dto.resourceType === ResourceType.Org;
     this.events.push(
-      new TenancyEvent({
-        id: dto.id,
-        eventType: dto.eventType,
-        resourceType: dto.resourceType,
-        resourceId: org ? shared.of(dto.resourceId) : dto.resourceId,
-        resourceName: org ? shared.of(dto.resourceName) : dto.resourceName,
-        orgId: dto.orgId == null ? null : shared.of(dto.orgId),
-        orgName: dto.orgName == null ? null : shared.of(dto.orgName),
-        folderId: dto.folderId ?? null,
-        createdAt: new Date(dto.createdAt),
-      }),
+      tenancyEventFromWire(
+        {
+          id: dto.id,
+          eventType: dto.eventType,
+          resourceType: dto.resourceType,
+          resourceId: org ? shared.of(dto.resourceId) : dto.resourceId,
+          resourceName: org ? shared.of(dto.resourceName) : dto.resourceName,
+          orgId: dto.orgId == null ? null : shared.of(dto.orgId),
+          orgName: dto.orgName == null ? null : shared.of(dto.orgName),
+          folderId: dto.folderId ?? null,
+        },
+        // A replay's events share one timestamp; the Date is made when a handler reads it.
+        shared.of(dto.createdAt),
+      ),
     );
   }
 }
