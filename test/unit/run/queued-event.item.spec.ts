@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { QueuedEventItem } from '../../../src/run/queued-event.item.js';
+import { TenancyEvent } from '../../../src/tenancy-event.js';
+
+const event = new TenancyEvent({
+  id: 0,
+  eventType: 'created',
+  resourceType: 'org',
+  resourceId: '6f1c1a52-8d0e-4a4b-9a57-2b1f3f0c9e11',
+  resourceName: 'acme',
+  orgId: null,
+  orgName: null,
+  folderId: null,
+  createdAt: new Date(0),
+});
+
+describe('QueuedEventItem', () => {
+  it('is its own payload, starting at attempt 1, not started, without an error', () => {
+    const onFinished = () => undefined;
+    const item = new QueuedEventItem('org-key', event, 'snapshot', onFinished, 3);
+    expect(item.payload).toBe(item);
+    expect(item).toMatchObject({ key: 'org-key', event, replay: true, onFinished, epoch: 3, attempt: 1, started: false });
+    expect(item.lastError).toBeUndefined();
+  });
+
+  it('shows updates made through the payload on the item (one object)', () => {
+    const item = new QueuedEventItem('k', event, 'log', undefined, 0);
+    item.payload.started = true;
+    item.payload.lastError = 'boom';
+    expect(item.started).toBe(true);
+    expect(item.lastError).toBe('boom');
+  });
+
+  it.each([
+    ['log', false],
+    ['snapshot', true],
+    ['recovery', true],
+  ] as const)('an event from the %s is replay: %s', (origin, replay) => {
+    expect(new QueuedEventItem('k', event, origin, undefined, 0).replay).toBe(replay);
+  });
+});
