@@ -39,3 +39,29 @@ describe('QueuedEventItem', () => {
     expect(new QueuedEventItem('k', event, origin, undefined, 0).replay).toBe(replay);
   });
 });
+
+describe('QueuedEventItem: its packed fields stay independent', () => {
+  it.each(['log', 'snapshot', 'recovery'] as const)('origin %s survives every attempt and started change', (origin) => {
+    const item = new QueuedEventItem('k', event, origin, undefined, 7);
+    for (const attempt of [2, 3, 1_000, 2 ** 40]) {
+      item.attempt = attempt;
+      item.started = true;
+      expect([item.attempt, item.started, item.origin, item.epoch]).toEqual([attempt, true, origin, 7]);
+      item.started = false;
+      expect([item.attempt, item.started, item.origin]).toEqual([attempt, false, origin]);
+      item.started = true;
+      item.attempt += 1;
+      expect([item.attempt, item.started, item.origin]).toEqual([attempt + 1, true, origin]);
+    }
+  });
+
+  it('keeps each failing event its own lastError, and forgets it when set to undefined', () => {
+    const first = new QueuedEventItem('k', event, 'log', undefined, 0);
+    const second = new QueuedEventItem('k', event, 'log', undefined, 0);
+    first.lastError = 'first failed';
+    expect(first.lastError).toBe('first failed');
+    expect(second.lastError).toBeUndefined();
+    first.lastError = undefined;
+    expect(first.lastError).toBeUndefined();
+  });
+});
