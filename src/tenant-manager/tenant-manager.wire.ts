@@ -156,11 +156,26 @@ function obviouslyValid(raw: Record<string, unknown>): boolean {
   if (!KNOWN_EVENT_TYPES.includes(eventType) || !KNOWN_RESOURCE_TYPES.includes(resourceType)) return false;
   if (typeof resourceId !== 'string' || !UUID.test(resourceId) || resourceId === NIL_UUID) return false;
   if (typeof resourceName !== 'string') return false;
-  if (orgId != null && (typeof orgId !== 'string' || !UUID.test(orgId))) return false;
+  if (orgId != null && orgId !== lastOrgId) {
+    if (typeof orgId !== 'string' || !UUID.test(orgId)) return false;
+    lastOrgId = orgId;
+  }
   if (orgName != null && typeof orgName !== 'string') return false;
   if (folderId != null && typeof folderId !== 'string') return false;
   if (typeof createdAt !== 'string') return false;
-  const match = RFC3339_TIMESTAMP.exec(createdAt);
+  if (createdAt === lastTimestamp) return true;
+  if (!isTimestamp(createdAt)) return false;
+  lastTimestamp = createdAt;
+  return true;
+}
+
+// The last orgId and createdAt that passed: a project repeats its org's id, and every
+// event of a replay has the same createdAt (a third of the check's time, bench S6).
+let lastOrgId: string | undefined;
+let lastTimestamp: string | undefined;
+
+function isTimestamp(text: string): boolean {
+  const match = RFC3339_TIMESTAMP.exec(text);
   if (match === null) return false;
   // A real calendar day (no 2026-02-30, no month 13): the date part survives a round trip.
   const day = new Date(`${match[1]}T00:00:00Z`);
