@@ -95,10 +95,13 @@ export class TenancyEvent implements TenancyEventInit {
         return date;
       },
       set(this: TenancyEvent, value: Date): void {
+        // As a frozen object's data field would refuse it (in strict mode, as modules are).
+        if (Object.isFrozen(this)) throw new TypeError("Cannot assign to read only property 'createdAt' of a frozen TenancyEvent");
         this.#createdAt = value;
       },
+      // The attributes of a class field: enumerable, configurable.
       enumerable: true,
-      configurable: false,
+      configurable: true,
     };
     withWireTimestamp = (event, createdAt) => {
       event.#createdAt = createdAt;

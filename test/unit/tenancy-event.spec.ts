@@ -60,6 +60,17 @@ describe('TenancyEvent.createdAt of a decoded event', () => {
     expect(event.createdAt).toBe(replaced);
   });
 
+  it('a frozen event refuses a new createdAt, and the property can be redefined or deleted like a class field', async () => {
+    const [event, other] = await twoReplayed();
+    Object.freeze(event);
+    expect(() => ((event as { createdAt: Date }).createdAt = new Date(1))).toThrow(TypeError);
+    expect(event.createdAt.toISOString()).toBe('2026-05-15T10:00:00.123Z');
+    Object.defineProperty(other, 'createdAt', { value: new Date(2), enumerable: true });
+    expect(other.createdAt.getTime()).toBe(2);
+    expect(delete (other as { createdAt?: Date }).createdAt).toBe(true);
+    expect(Object.keys(other)).not.toContain('createdAt');
+  });
+
   it('shows as a Date in util.inspect (console.log), not as [Getter/Setter]', async () => {
     const [event] = await twoReplayed();
     const shown = inspect(event);
