@@ -36,6 +36,10 @@ export interface TenancyEventInit {
   createdAt: Date;
 }
 
+// Set by TenancyEvent's static block (the only code that can reach its private field).
+let CREATED_AT: PropertyDescriptor;
+let withWireTimestamp: (event: TenancyEvent, createdAt: string) => TenancyEvent;
+
 /**
  * One org or project lifecycle event, as delivered to `@OnTenancyEvent` handlers.
  *
@@ -55,7 +59,12 @@ export class TenancyEvent implements TenancyEventInit {
   readonly orgName: string | null;
   /** Reserved by the Tenant Manager for a future hierarchy; usually `null`. */
   readonly folderId: string | null;
-  readonly createdAt: Date;
+  // An own enumerable accessor (see CREATED_AT), so spread, JSON.stringify and
+  // Object.keys see it as before; `declare` keeps the class from defining a data field.
+  declare readonly createdAt: Date;
+  // The Date, or the wire timestamp it is made from on first read: a queued 100k
+  // replay would otherwise hold 100k Dates (~110 B each) that handlers may never read.
+  #createdAt: Date | string;
 
   constructor(init: TenancyEventInit) {
     this.id = init.id;
@@ -66,14 +75,57 @@ export class TenancyEvent implements TenancyEventInit {
     this.orgId = init.orgId;
     this.orgName = init.orgName;
     this.folderId = init.folderId;
-    this.createdAt = init.createdAt;
+    // The same descriptor for every instance: V8 keeps one shape for them all.
+    Object.defineProperty(this, 'createdAt', CREATED_AT);
+    this.#createdAt = init.createdAt;
   }
 
   /** E.g. `event #42 project created "web" (0b0e…)`. */
   toString(): string {
     return `event #${this.id} ${this.resourceType} ${this.eventType} "${this.resourceName}" (${this.resourceId})`;
   }
+
+  static {
+    CREATED_AT = {
+      get(this: TenancyEvent): Date {
+        const value = this.#createdAt;
+        if (typeof value !== 'string') return value;
+        const date = new Date(value);
+        this.#createdAt = date;
+        return date;
+      },
+      set(this: TenancyEvent, value: Date): void {
+        // As a frozen object's data field would refuse it (in strict mode, as modules are).
+        if (Object.isFrozen(this)) throw new TypeError("Cannot assign to read only property 'createdAt' of a frozen TenancyEvent");
+        this.#createdAt = value;
+      },
+      // The attributes of a class field: enumerable, configurable.
+      enumerable: true,
+      configurable: true,
+    };
+    withWireTimestamp = (event, createdAt) => {
+      event.#createdAt = createdAt;
+      return event;
+    };
+  }
 }
+
+/**
+ * A {@link TenancyEvent} whose `createdAt` Date is made from the wire timestamp
+ * (a validated RFC 3339 text) when first read. Internal: not exported from the index.
+ */
+export function tenancyEventFromWire(init: Omit<TenancyEventInit, 'createdAt'>, createdAt: string): TenancyEvent {
+  return withWireTimestamp(new TenancyEvent(init as TenancyEventInit), createdAt);
+}
+
+// util.inspect (console.log) shows an accessor as [Getter/Setter]: show the Date, as a data field would.
+Object.defineProperty(TenancyEvent.prototype, Symbol.for('nodejs.util.inspect.custom'), {
+  value(this: TenancyEvent, depth: number, options: { depth?: number | null }, inspect: (value: unknown, options: object) => string): string {
+    if (depth < 0) return '[TenancyEvent]';
+    const nested = { ...options, depth: options.depth == null ? options.depth : options.depth - 1 };
+    return `TenancyEvent ${inspect({ ...this }, nested)}`;
+  },
+});
 
 /** What a handler gets besides the event. */
 export interface TenancyEventContext {

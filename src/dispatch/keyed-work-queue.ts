@@ -56,8 +56,16 @@ export class KeyedWorkQueue<T> {
 
   /** Appends an item to its key's lane. */
   push(key: string, payload: T): void {
+    this.pushItem({ key, payload, attempt: 1 });
+  }
+
+  /**
+   * Appends an item built by the caller (attempt 1): a payload may be its own item,
+   * one object per queued entry instead of two.
+   */
+  pushItem(item: QueueItem<T>): void {
     if (this.stopped) return;
-    this.append({ key, payload, attempt: 1 });
+    this.append(item);
     this.pump();
   }
 
@@ -105,6 +113,13 @@ export class KeyedWorkQueue<T> {
     this.total -= dropped.length;
     this.belowWaiters.update(this.total);
     return dropped;
+  }
+
+  /** Every item in a lane (running, waiting to retry, or not started), per key in arrival order. O(size). */
+  *laneItems(): IterableIterator<QueueItem<T>> {
+    for (const lane of this.lanes.values()) {
+      for (let index = lane.head; index < lane.items.length; index += 1) yield lane.items[index];
+    }
   }
 
   /** Items waiting for a retry timer (their lanes are blocked). */

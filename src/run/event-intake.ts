@@ -5,6 +5,7 @@ import { keyHeldBack, unknownEventsSkipped } from '../tenancy.messages.js';
 import type { TenancyLogger } from '../telemetry/tenancy-logger.js';
 import { ResourceType, type TenancyEvent } from '../tenancy-event.js';
 import type { EventCursor } from './event-cursor.js';
+import { QueuedEventItem } from './queued-event.item.js';
 
 /** The queue key of an event: its org (projects of one org are handled in order). */
 export function orderingKey(event: TenancyEvent): string {
@@ -19,8 +20,6 @@ export function orderingKey(event: TenancyEvent): string {
  * events are dropped and recovered from a snapshot once they unblock).
  */
 export class EventIntake {
-  // Replayed events not started yet, per resource (a UUID, unique across types).
-  private readonly pendingSnapshot = new Map<string, QueuedEvent>();
   // While a resync is fetched: resources the poll loop queued meanwhile, by event id.
   // A snapshot older than such an event must not undo it.
   private newerThanSnapshot?: Map<string, number>;
@@ -62,7 +61,7 @@ export class EventIntake {
       const upTo = this.recoveredUpTo.get(key);
       if (upTo !== undefined && event.id <= upTo) continue;
       this.newerThanSnapshot?.set(event.resourceId, event.id);
-      this.queue.push(key, { event, replay: false, started: false, epoch: this.cursor.epoch });
+      this.queue.pushItem(new QueuedEventItem(key, event, 'log', undefined, this.cursor.epoch));
       ids.push(event.id);
     }
     return ids;
@@ -78,6 +77,7 @@ export class EventIntake {
    * is called once per event when it is done, parked or superseded.
    */
   queueSnapshot(events: readonly TenancyEvent[], lastEventId: number, onFinished: () => void): void {
+    const waiting = this.waitingReplayed();
     for (const event of events) {
       const key = orderingKey(event);
       const newer = this.newerThanSnapshot?.get(event.resourceId);
@@ -85,18 +85,14 @@ export class EventIntake {
         onFinished(); // the newer event (or the recovery) stands for it
         continue;
       }
-      if (this.replacePending(event, onFinished)) continue;
-      const payload: QueuedEvent = { event, replay: true, onFinished, started: false, epoch: this.cursor.epoch };
-      this.queue.push(key, payload);
-      this.pendingSnapshot.set(event.resourceId, payload);
+      if (waiting !== undefined && replacePending(waiting, event, onFinished)) continue;
+      this.queue.pushItem(new QueuedEventItem(key, event, 'snapshot', onFinished, this.cursor.epoch));
     }
   }
 
   /** A queued item left the queue (done or parked). */
   finished(payload: QueuedEvent): void {
     if (!payload.replay && payload.epoch === this.cursor.epoch) this.cursor.finished(payload.event.id);
-    const resource = payload.event.resourceId;
-    if (this.pendingSnapshot.get(resource) === payload) this.pendingSnapshot.delete(resource);
     const key = orderingKey(payload.event);
     if (this.held.get(key) === 'blocked') this.held.set(key, 'unblocked');
   }
@@ -114,8 +110,6 @@ export class EventIntake {
       if (!this.held.has(key)) this.logger.warn(keyHeldBack(key, dropped.length), { key, dropped: dropped.length });
       this.held.set(key, 'blocked');
       for (const { payload } of dropped) {
-        const resource = payload.event.resourceId;
-        if (this.pendingSnapshot.get(resource) === payload) this.pendingSnapshot.delete(resource);
         if (!payload.replay && payload.epoch === this.cursor.epoch) {
           this.cursor.hold(key, payload.event.id);
           this.cursor.finished(payload.event.id);
@@ -157,7 +151,7 @@ export class EventIntake {
         remaining.set(key, left);
         if (left === 0) this.cursor.release(key);
       };
-      this.queue.push(key, { event, replay: true, onFinished, started: false, epoch: this.cursor.epoch });
+      this.queue.pushItem(new QueuedEventItem(key, event, 'recovery', onFinished, this.cursor.epoch));
     }
     return picked.length;
   }
@@ -168,13 +162,31 @@ export class EventIntake {
     this.recoveredUpTo.clear();
   }
 
-  /** A replayed event whose resource still waits in the queue from an earlier snapshot updates it in place. */
-  private replacePending(event: TenancyEvent, onFinished: () => void): boolean {
-    const pending = this.pendingSnapshot.get(event.resourceId);
-    if (!pending || pending.started || pending.event.resourceType !== event.resourceType) return false;
-    pending.event = event;
-    const earlier = pending.onFinished;
-    pending.onFinished = earlier ? () => (earlier(), onFinished()) : onFinished;
-    return true;
+  /**
+   * Snapshot events not started yet, by resource (a UUID, unique across types), or
+   * undefined when there are none. Indexed when a snapshot comes (one pass over the
+   * queue), never kept: a 100k replay would hold a 100k-entry map for its whole run.
+   * A snapshot names each resource once (it is synthesised from current state), so
+   * only events of earlier snapshots can be updated.
+   */
+  private waitingReplayed(): Map<string, QueuedEvent> | undefined {
+    let waiting: Map<string, QueuedEvent> | undefined;
+    for (const { payload } of this.queue.laneItems()) {
+      // Events of a recovery are not updated in place: they carry their org's release count.
+      if (payload instanceof QueuedEventItem && payload.origin === 'snapshot' && !payload.started) {
+        (waiting ??= new Map()).set(payload.event.resourceId, payload);
+      }
+    }
+    return waiting;
   }
+}
+
+/** A replayed event whose resource still waits in the queue from an earlier snapshot updates it in place. */
+function replacePending(waiting: ReadonlyMap<string, QueuedEvent>, event: TenancyEvent, onFinished: () => void): boolean {
+  const pending = waiting.get(event.resourceId);
+  if (!pending || pending.started || pending.event.resourceType !== event.resourceType) return false;
+  pending.event = event;
+  const earlier = pending.onFinished;
+  pending.onFinished = earlier ? () => (earlier(), onFinished()) : onFinished;
+  return true;
 }

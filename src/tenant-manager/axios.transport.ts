@@ -28,14 +28,14 @@ interface AxiosLikeResponse {
   readonly headers?: Record<string, unknown> | { get?(name: string): unknown };
 }
 
-const keepText = (data: unknown) => data;
+const keepData = (data: unknown) => data;
 const everyStatus = () => true;
 
 /**
  * Sends through an axios instance: the host's `HttpService.axiosRef` (its
  * interceptors and `HttpModule` config apply) or a fresh `axios.create()`. Proxies
  * from `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY` apply as axios applies them. Per
- * request we only pin what the protocol needs: text body, every status resolved
+ * request we only pin what the protocol needs: text body (bytes for events pages), every status resolved
  * (the client judges it), no redirects (they would carry the token elsewhere),
  * the size limit, and our own agent per channel unless the host configured agents.
  */
@@ -74,8 +74,9 @@ export class AxiosTransport implements TenantManagerTransport {
       headers: body === undefined ? this.headers : this.jsonHeaders,
       data: body,
       signal: call.signal,
-      responseType: 'text',
-      transformResponse: [keepText],
+      // An events page is decoded from its bytes (events-page.decoder.ts), never as one string.
+      responseType: channel === 'events' ? 'arraybuffer' : 'text',
+      transformResponse: [keepData],
       validateStatus: everyStatus,
       maxRedirects: 0,
       maxContentLength: this.maxResponseBytes,
@@ -87,7 +88,9 @@ export class AxiosTransport implements TenantManagerTransport {
     } catch (error) {
       throw this.failure(error);
     }
-    return { status: response.status, body: asText(response.data), retryAfter: header(response.headers, 'retry-after') };
+    const data = response.data;
+    const received = channel === 'events' && response.status === 200 && Buffer.isBuffer(data) ? [data] : asText(data);
+    return { status: response.status, body: received, retryAfter: header(response.headers, 'retry-after') };
   }
 
   close(): void {

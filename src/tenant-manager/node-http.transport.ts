@@ -103,6 +103,12 @@ export class NodeHttpTransport implements TenantManagerTransport {
           chunks.push(chunk);
         });
         res.on('end', () => {
+          if (channel === 'events' && res.statusCode === 200) {
+            // An events page is decoded from its bytes (events-page.decoder.ts): no string of it is made here.
+            resolve({ status: 200, body: chunks });
+            chunks = [];
+            return;
+          }
           let text: string;
           try {
             text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { decodeEventsPage, type DecodedEventsPage, MalformedResponseError } from './tenant-manager.wire.js';
+import { decodeEventsPageBytes } from './events-page.decoder.js';
 import { redactUrl } from './redact-url.js';
 import { parseRetryAfter } from './retry-after.js';
 import { RequestDeadlines, type TransportCall } from './transport-call.js';
@@ -95,8 +96,12 @@ export class TenantManagerClient implements OnApplicationShutdown {
   private async fetchEvents(path: string, signal?: AbortSignal): Promise<DecodedEventsPage> {
     const body = await this.call('events', 'GET', path, undefined, signal);
     try {
-      return await decodeEventsPage(body);
+      return await (typeof body === 'string' ? decodeEventsPage(body) : decodeEventsPageBytes(body));
     } catch (error) {
+      // Bytes too many for one string (the text decoder's fallback): as a transport says it.
+      if (error instanceof TransportFailure) {
+        throw new TenantManagerRequestError(requestError('GET', this.shownPrefix + path, error.detail), undefined, { cause: error });
+      }
       // MalformedResponseError, or a body too large to parse: a failed request either way.
       throw new TenantManagerRequestError(
         requestError(
@@ -121,7 +126,7 @@ export class TenantManagerClient implements OnApplicationShutdown {
     path: string,
     body: string | undefined,
     signal: AbortSignal | undefined,
-  ): Promise<string> {
+  ): Promise<TransportResponse['body']> {
     const call = this.deadlines.start(signal);
     let response: TransportResponse;
     try {
@@ -138,7 +143,7 @@ export class TenantManagerClient implements OnApplicationShutdown {
     if (text !== '') response.body = '';
     if (status === 200) return text;
     throw new TenantManagerRequestError(
-      requestError(method, this.shownPrefix + path, httpStatusFailed(status, errorText(status, text))),
+      requestError(method, this.shownPrefix + path, httpStatusFailed(status, errorText(status, asText(text)))),
       status,
       { retryAfter: status === 429 || status === 503 ? parseRetryAfter(response.retryAfter) : undefined },
     );
@@ -165,6 +170,11 @@ function quoted(value: string): string {
     if (QUOTED.size < MAX_QUOTED) QUOTED.set(value, text);
   }
   return text;
+}
+
+/** An error answer's body as text (transports send bytes only for an events page's 200). */
+function asText(body: TransportResponse['body']): string {
+  return typeof body === 'string' ? body : Buffer.concat(body).toString('utf8');
 }
 
 /** The `error` field of a `{"error": …}` body, else a short preview of the body, else the status text. */

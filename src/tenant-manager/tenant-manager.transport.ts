@@ -8,8 +8,8 @@ import type { TransportCall } from './transport-call.js';
  */
 export interface TenantManagerTransport {
   /**
-   * Sends one request and resolves with the status and the whole body as text,
-   * whatever the status. Rejects with a {@link TransportFailure} when no complete
+   * Sends one request and resolves with the status and the whole body, whatever
+   * the status. Rejects with a {@link TransportFailure} when no complete
    * response arrived (connection error, body over the limit), or with anything at
    * all once `call` is cancelled (deadline or caller abort): the client words that
    * case itself.
@@ -37,14 +37,19 @@ export type TransportMethod = 'GET' | 'PUT' | 'DELETE';
 export interface TransportResponse {
   readonly status: number;
   /**
+   * The body as text; a 200 on the `events` channel may come as its bytes, as they
+   * arrived (the client decodes a replay from them in one pass, never as one string).
    * The client takes it (sets it to '') once read: a transport's request objects
    * may stay reachable from a keep-alive socket until its next request, and a
    * replay body is tens of MiB that would otherwise live through the whole replay.
    */
-  body: string;
+  body: string | ResponseBytes;
   /** The raw `Retry-After` header, when the server sent one. */
   readonly retryAfter?: string;
 }
+
+/** A body as the chunks it arrived in. */
+export type ResponseBytes = readonly Buffer[];
 
 /** What every transport is built from; resolved once per module. */
 export interface TransportConfig {

@@ -749,3 +749,35 @@ describe('KeyedWorkQueue: room behind a stuck key, O(1) parking', () => {
     queue.stop();
   });
 });
+
+describe('KeyedWorkQueue.pushItem', () => {
+  it('runs a caller-built item as it is, in order with pushed ones, and reports that same object when finished', async () => {
+    const seen: Array<QueueItem<string>> = [];
+    const finished: Array<QueueItem<string>> = [];
+    const queue = new KeyedWorkQueue<string>(
+      { concurrency: 1, ...FAST },
+      async (item) => {
+        seen.push(item);
+        return 'done';
+      },
+      (item) => finished.push(item),
+    );
+    const own: QueueItem<string> = { key: 'org-a', payload: 'second', attempt: 1 };
+    queue.push('org-a', 'first');
+    queue.pushItem(own);
+    await within(queue.whenIdle(), 5_000, 'the queue going idle');
+    expect(seen.map((item) => item.payload)).toEqual(['first', 'second']);
+    expect(seen[1]).toBe(own);
+    expect(finished[1]).toBe(own);
+  });
+
+  it('takes nothing after stop()', async () => {
+    const worker = vi.fn(async (): Promise<WorkOutcome> => 'done');
+    const queue = new KeyedWorkQueue<string>({ concurrency: 1, ...FAST }, worker);
+    queue.stop();
+    queue.pushItem({ key: 'k', payload: 'x', attempt: 1 });
+    await settle();
+    expect(queue.size).toBe(0);
+    expect(worker).not.toHaveBeenCalled();
+  });
+});

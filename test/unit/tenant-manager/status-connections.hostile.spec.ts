@@ -92,7 +92,9 @@ type Outcome = { readonly ok: { status: number; body: string; retryAfter?: strin
 
 async function outcomeOf(promise: Promise<TransportResponse>): Promise<Outcome> {
   try {
-    const { status, body, retryAfter } = await promise;
+    const { status, body: raw, retryAfter } = await promise;
+    // Status answers are text; only an events page's 200 may come as bytes.
+    const body = typeof raw === 'string' ? raw : Buffer.concat(raw).toString('utf8');
     return { ok: retryAfter === undefined ? { status, body } : { status, body, retryAfter } };
   } catch (thrown) {
     return { failed: thrown instanceof TransportFailure ? thrown.detail : `not a TransportFailure: ${String(thrown)}` };

@@ -333,3 +333,22 @@ describe('decodeEventsPage fast path agrees with class-validator', () => {
     expect(decoded.invalid.length === 1).toBe(!valid);
   });
 });
+
+describe('decodeEventsPage: the fast check remembers only what passed', () => {
+  it('an event after a valid one is judged on its own: a repeated timestamp or org does not let a bad field through', async () => {
+    const { createdAt: _createdAt, ...noTimestamp } = projectCreated;
+    const decoded = await decodeEventsPage(
+      page([
+        projectCreated,
+        noTimestamp,
+        { ...projectCreated, createdAt: '' },
+        { ...projectCreated, orgId: '' },
+        { ...projectCreated, orgId: 'not-a-uuid' },
+        { ...projectCreated, createdAt: '2026-02-30T10:00:00Z' },
+        projectCreated,
+      ]),
+    );
+    expect(decoded.events).toHaveLength(2);
+    expect(decoded.invalid.map((i) => i.reasons.split(':')[0])).toEqual(['createdAt', 'createdAt', 'orgId', 'orgId', 'createdAt']);
+  });
+});
