@@ -2,57 +2,16 @@ import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { requestAborted } from '../tenancy.messages.js';
 import { Http1ResponseReader } from './http1-response-reader.js';
+import { Connection, StatusRequest } from './status-connection.js';
+import { StatusRequestHeads } from './status-request-heads.js';
 import { TransportFailure, type TransportMethod, type TransportResponse } from './tenant-manager.transport.js';
 import type { TransportCall } from './transport-call.js';
 
-// Status bodies differ in length by a few bytes (type, status, message): a handful of heads.
-const MAX_CACHED_HEADS = 64;
 // Reuse an idle connection only up to a second before the server's Keep-Alive hint says it closes it.
 const KEEP_ALIVE_MARGIN_MS = 1_000;
 // Status answers are a few hundred bytes; a larger one arrives in several reads.
 const READ_BUFFER_BYTES = 16 * 1024;
 const EMPTY_OK: TransportResponse = Object.freeze({ status: 200, body: '' });
-
-/** One status request: its bytes, its promise, and the connection carrying it once sent. */
-class StatusRequest {
-  connection: Connection | undefined;
-  settled = false;
-
-  constructor(
-    readonly bytes: string,
-    private readonly onResolve: (response: TransportResponse) => void,
-    private readonly onReject: (error: Error) => void,
-  ) {}
-
-  resolve(response: TransportResponse): void {
-    this.settled = true;
-    this.onResolve(response);
-  }
-
-  reject(error: Error): void {
-    this.settled = true;
-    this.onReject(error);
-  }
-}
-
-/** One keep-alive connection; carries one request at a time. */
-class Connection {
-  current: StatusRequest | undefined;
-  idleSince = 0;
-  keepAliveMs: number | undefined;
-  dead = false;
-  /** Carried a whole exchange before: the server may have closed it while idle. */
-  reused = false;
-  /** Some bytes of the current request's answer arrived. */
-  heard = false;
-  /** Keeps the process alive (while it carries a request, and until the next turn after). */
-  referenced = true;
-
-  constructor(
-    readonly socket: Socket,
-    readonly reader: Http1ResponseReader,
-  ) {}
-}
 
 /** Where the status requests go and what every one of them carries. */
 export interface StatusTarget {
@@ -83,14 +42,13 @@ export class StatusConnections {
   private unrefScheduled = false;
   // Connections carrying a request (for close()).
   private readonly busy = new Set<Connection>();
-  private readonly heads = new Map<TransportMethod, Map<string, Map<number, string>>>();
+  private readonly heads: StatusRequestHeads;
   private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
-  private readonly headerLines: string;
 
   private constructor(private readonly target: StatusTarget) {
     let lines = `Host: ${target.hostHeader}\r\n`;
     for (const [name, value] of Object.entries(target.headers)) lines += `${name}: ${value}\r\n`;
-    this.headerLines = `${lines}content-type: application/json\r\nConnection: keep-alive\r\n`;
+    this.heads = new StatusRequestHeads(target.pathPrefix, `${lines}content-type: application/json\r\nConnection: keep-alive\r\n`);
   }
 
   /**
@@ -113,7 +71,7 @@ export class StatusConnections {
 
   /** Sends one request with a JSON body; settles as {@link TenantManagerTransport.request} does. */
   request(method: TransportMethod, path: string, body: string, call: TransportCall): Promise<TransportResponse> {
-    const bytes = this.headFor(method, path, Buffer.byteLength(body)) + body;
+    const bytes = this.heads.headFor(method, path, Buffer.byteLength(body)) + body;
     return new Promise<TransportResponse>((resolve, reject) => {
       const request = new StatusRequest(bytes, resolve, reject);
       call.onCancel(() => this.cancel(request));
@@ -136,21 +94,6 @@ export class StatusConnections {
         request.reject(new TransportFailure('ECONNRESET'));
       }
     }
-  }
-
-  /** The request head, cached per method, path and body length (no key string built per request). */
-  private headFor(method: TransportMethod, path: string, length: number): string {
-    let byPath = this.heads.get(method);
-    if (byPath === undefined) this.heads.set(method, (byPath = new Map()));
-    let byLength = byPath.get(path);
-    if (byLength === undefined) byPath.set(path, (byLength = new Map()));
-    let head = byLength.get(length);
-    if (head === undefined) {
-      if (byLength.size >= MAX_CACHED_HEADS) byLength.clear();
-      head = `${method} ${this.target.pathPrefix}${path} HTTP/1.1\r\n${this.headerLines}content-length: ${length}\r\n\r\n`;
-      byLength.set(length, head);
-    }
-    return head;
   }
 
   private dispatch(request: StatusRequest): void {
