@@ -139,3 +139,20 @@ describe('TenancyEvent.createdAt of a decoded event, read or written in unusual 
     expect(child.createdAt.toISOString()).toBe('2026-05-15T10:00:00.123Z');
   });
 });
+
+describe('TenancyEvent.createdAt of a decoded event through a Proxy', () => {
+  it('fails with a TypeError that says what to do, never a silent undefined', () => {
+    const event = tenancyEventFromWire(fields, STAMP);
+    expect(() => new Proxy(event, {}).createdAt).toThrow(/through a Proxy.*\{ \.\.\.event \}/);
+    expect(new Proxy({ ...event }, {}).createdAt.toISOString()).toBe('2026-05-15T10:00:00.123Z');
+  });
+
+  it('reads through two levels of inheriting objects, and an assignment there stays on the inheriting object', () => {
+    const event = tenancyEventFromWire(fields, STAMP);
+    const grandchild = Object.create(Object.create(event)) as { createdAt: Date };
+    expect(grandchild.createdAt).toBe(event.createdAt);
+    grandchild.createdAt = new Date(7);
+    expect(grandchild.createdAt.getTime()).toBe(7);
+    expect(event.createdAt.toISOString()).toBe('2026-05-15T10:00:00.123Z');
+  });
+});
