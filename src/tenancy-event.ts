@@ -39,6 +39,14 @@ export interface TenancyEventInit {
 // Set by TenancyEvent's static block (the only code that can reach its private field).
 let CREATED_AT: PropertyDescriptor;
 let withWireTimestamp: (event: TenancyEvent, createdAt: string) => TenancyEvent;
+// True only while tenancyEventFromWire constructs: only a decoded event gets the lazy
+// accessor; one built with `new` (tests, fixtures, users' code) keeps a plain data field.
+let decoding = false;
+
+/** A string assigned to a decoded event's createdAt: kept as given, never taken for wire text. */
+class AssignedText {
+  constructor(readonly text: string) {}
+}
 
 /**
  * One org or project lifecycle event, as delivered to `@OnTenancyEvent` handlers.
@@ -62,9 +70,10 @@ export class TenancyEvent implements TenancyEventInit {
   // An own enumerable accessor (see CREATED_AT), so spread, JSON.stringify and
   // Object.keys see it as before; `declare` keeps the class from defining a data field.
   declare readonly createdAt: Date;
-  // The Date, or the wire timestamp it is made from on first read: a queued 100k
-  // replay would otherwise hold 100k Dates (~110 B each) that handlers may never read.
-  #createdAt: Date | string;
+  // Decoded events only: the Date, or the wire timestamp it is made from on first read
+  // (a queued 100k replay would otherwise hold 100k Dates, ~110 B each, that handlers
+  // may never read), or a string assigned later.
+  #createdAt: Date | string | AssignedText | undefined;
 
   constructor(init: TenancyEventInit) {
     this.id = init.id;
@@ -75,9 +84,13 @@ export class TenancyEvent implements TenancyEventInit {
     this.orgId = init.orgId;
     this.orgName = init.orgName;
     this.folderId = init.folderId;
-    // The same descriptor for every instance: V8 keeps one shape for them all.
-    Object.defineProperty(this, 'createdAt', CREATED_AT);
-    this.#createdAt = init.createdAt;
+    if (decoding) {
+      // The same descriptor for every decoded instance: V8 keeps one shape for them all.
+      Object.defineProperty(this, 'createdAt', CREATED_AT);
+    } else {
+      // Built by hand: the plain data field it always was (any value, Proxy, Object.create).
+      (this as { createdAt: Date }).createdAt = init.createdAt;
+    }
   }
 
   /** E.g. `event #42 project created "web" (0b0e…)`. */
@@ -88,16 +101,26 @@ export class TenancyEvent implements TenancyEventInit {
   static {
     CREATED_AT = {
       get(this: TenancyEvent): Date {
+        // Read through an object that inherits from the event: the event's value, as an
+        // inherited data field gives (a Proxy's receiver cannot reach the private field).
+        if (!(#createdAt in this)) return inheritedCreatedAt(this);
         const value = this.#createdAt;
-        if (typeof value !== 'string') return value;
-        const date = new Date(value);
-        this.#createdAt = date;
-        return date;
+        if (typeof value === 'string') {
+          const date = new Date(value);
+          this.#createdAt = date;
+          return date;
+        }
+        return value instanceof AssignedText ? (value.text as unknown as Date) : (value as Date);
       },
       set(this: TenancyEvent, value: Date): void {
         // As a frozen object's data field would refuse it (in strict mode, as modules are).
         if (Object.isFrozen(this)) throw new TypeError("Cannot assign to read only property 'createdAt' of a frozen TenancyEvent");
-        this.#createdAt = value;
+        if (!(#createdAt in this)) {
+          // Assigned on an inheriting object: its own data field, as with an inherited one.
+          Object.defineProperty(this, 'createdAt', { value, writable: true, enumerable: true, configurable: true });
+          return;
+        }
+        this.#createdAt = typeof value === 'string' ? new AssignedText(value) : value;
       },
       // The attributes of a class field: enumerable, configurable.
       enumerable: true,
@@ -115,7 +138,21 @@ export class TenancyEvent implements TenancyEventInit {
  * (a validated RFC 3339 text) when first read. Internal: not exported from the index.
  */
 export function tenancyEventFromWire(init: Omit<TenancyEventInit, 'createdAt'>, createdAt: string): TenancyEvent {
-  return withWireTimestamp(new TenancyEvent(init as TenancyEventInit), createdAt);
+  decoding = true;
+  try {
+    return withWireTimestamp(new TenancyEvent(init as TenancyEventInit), createdAt);
+  } finally {
+    decoding = false;
+  }
+}
+
+/** createdAt read on an object that inherits from a decoded event: the nearest own value up its chain. */
+function inheritedCreatedAt(receiver: object): Date {
+  for (let link: unknown = Object.getPrototypeOf(receiver); link !== null && link !== TenancyEvent.prototype; link = Object.getPrototypeOf(link)) {
+    if (Object.hasOwn(link as object, 'createdAt')) return (link as { createdAt: Date }).createdAt;
+  }
+  // A Proxy's receiver is the proxy: the getter cannot reach the event behind it.
+  throw new TypeError('createdAt of a decoded TenancyEvent cannot be read through a Proxy of it: wrap a copy ({ ...event }) instead');
 }
 
 // util.inspect (console.log) shows an accessor as [Getter/Setter]: show the Date, as a data field would.

@@ -208,6 +208,12 @@ async function validationProblems(raw: unknown): Promise<string | undefined> {
   schema ??= import('./wire-event.schema.js');
   const problems = (await schema).wireEventProblems(raw);
   if ((raw as { resourceId?: unknown }).resourceId === NIL_UUID) problems.push('resourceId: must not be the nil UUID');
+  // ISO 8601 also has week and ordinal dates and forms `new Date` cannot read: a handler
+  // must never get an Invalid Date (createdAt is made from this text).
+  const { createdAt } = raw as { createdAt?: unknown };
+  if (typeof createdAt === 'string' && problems.every((problem) => !problem.startsWith('createdAt:')) && Number.isNaN(Date.parse(createdAt))) {
+    problems.push('createdAt: must be a date and time JavaScript can read (RFC 3339)');
+  }
   return problems.length === 0 ? undefined : problems.join('; ');
 }
 

@@ -96,3 +96,63 @@ describe('TenancyEvent constructed by hand', () => {
     expect({ ...event }.createdAt).toBe(createdAt);
   });
 });
+
+// A TenancyEvent built with `new` (tests, fixtures, users' own code) must be exactly the
+// class it was before decoded events got a lazy createdAt: a plain data field.
+describe('TenancyEvent constructed by hand: createdAt is a plain data field, as before', () => {
+  const byHand = (createdAt: unknown) => new TenancyEvent({ ...fields, createdAt: createdAt as Date });
+
+  it('is a writable data property holding what it was given', () => {
+    const createdAt = new Date(STAMP);
+    expect(Object.getOwnPropertyDescriptor(byHand(createdAt), 'createdAt')).toEqual({
+      value: createdAt,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  });
+
+  it('keeps a value that is not a Date as it was given (no conversion behind the caller)', () => {
+    expect(byHand(STAMP).createdAt).toBe(STAMP);
+    expect(byHand(0).createdAt).toBe(0);
+  });
+
+  it('is read through an object that inherits from the event, and through a Proxy', () => {
+    const createdAt = new Date(STAMP);
+    const event = byHand(createdAt);
+    expect((Object.create(event) as TenancyEvent).createdAt).toBe(createdAt);
+    expect(new Proxy(event, {}).createdAt).toBe(createdAt);
+  });
+});
+
+describe('TenancyEvent.createdAt of a decoded event, read or written in unusual ways', () => {
+  it('keeps a string assigned to it as a string, as a data field would', () => {
+    const event = tenancyEventFromWire(fields, STAMP);
+    (event as unknown as { createdAt: unknown }).createdAt = 'not a date';
+    expect(event.createdAt).toBe('not a date');
+  });
+
+  it('is read through an object that inherits from the event, as an inherited data field is', () => {
+    const event = tenancyEventFromWire(fields, STAMP);
+    const child = Object.create(event) as TenancyEvent;
+    expect(child.createdAt).toBe(event.createdAt);
+    expect(child.createdAt.toISOString()).toBe('2026-05-15T10:00:00.123Z');
+  });
+});
+
+describe('TenancyEvent.createdAt of a decoded event through a Proxy', () => {
+  it('fails with a TypeError that says what to do, never a silent undefined', () => {
+    const event = tenancyEventFromWire(fields, STAMP);
+    expect(() => new Proxy(event, {}).createdAt).toThrow(/through a Proxy.*\{ \.\.\.event \}/);
+    expect(new Proxy({ ...event }, {}).createdAt.toISOString()).toBe('2026-05-15T10:00:00.123Z');
+  });
+
+  it('reads through two levels of inheriting objects, and an assignment there stays on the inheriting object', () => {
+    const event = tenancyEventFromWire(fields, STAMP);
+    const grandchild = Object.create(Object.create(event)) as { createdAt: Date };
+    expect(grandchild.createdAt).toBe(event.createdAt);
+    grandchild.createdAt = new Date(7);
+    expect(grandchild.createdAt.getTime()).toBe(7);
+    expect(event.createdAt.toISOString()).toBe('2026-05-15T10:00:00.123Z');
+  });
+});

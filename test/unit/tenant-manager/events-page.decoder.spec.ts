@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TenancyEvent } from '../../../src/tenancy-event.js';
 import { decodeEventsPageBytes, decodePlainEventsPage } from '../../../src/tenant-manager/events-page.decoder.js';
-import { decodeEventsPage } from '../../../src/tenant-manager/tenant-manager.wire.js';
+import { type DecodedEventsPage, decodeEventsPage } from '../../../src/tenant-manager/tenant-manager.wire.js';
 import { seededRandom } from '../../support/seeded-random.js';
 
 // The byte decoder must answer exactly what the text decoder answers, for every
@@ -219,5 +219,113 @@ describe('decodePlainEventsPage: leaves to the text decoder what is not plain', 
     ['bad JSON inside an event', page([projectCreated]).replace('"id":42', '"id":042')],
   ])('%s', async (_what, text) => {
     expect(await decodePlainEventsPage([Buffer.from(text)])).toBeUndefined();
+  });
+});
+
+describe('decodeEventsPageBytes: adversarial bodies (review)', () => {
+  const withName = (resourceName: string) => ({ ...projectCreated, resourceName });
+
+  it.each([
+    ['a backslash before the closing quote', 'a\\'],
+    ['an escaped quote then a backslash', 'a\\"\\\\'],
+    ['backslash runs', '\\\\\\"\\\\'],
+    ['JSON structure inside a string', '"},{"id":1}],"lastEventId":9}'],
+    ['U+2028 and U+2029', 'a\u2028b\u2029c'],
+    ['a 4-byte character', '🚀x🚀'],
+  ])('a chunk boundary at every byte of a name with %s gives the same page', async (_what, name) => {
+    const body = Buffer.from(page([withName(name), orgDeleted]));
+    for (let at = 0; at <= body.length; at += 1) {
+      const outcome = await expectSameOutcome(body, cut(body, [at]));
+      expect((outcome as { page: { events: TenancyEvent[] } }).page.events[0].resourceName).toBe(name);
+      // On the one-pass path itself, not rescued by the text decoder.
+      expect(await decodePlainEventsPage(cut(body, [at]))).toStrictEqual((outcome as { page: unknown }).page);
+    }
+  });
+
+  it('escaped lone surrogates decode as the text decoder decodes them, at every cut', async () => {
+    const text = page([projectCreated]).replace('"my-project"', '"a\\ud800b\\udfffc"');
+    const body = Buffer.from(text);
+    for (let at = 0; at <= body.length; at += 1) {
+      const outcome = await expectSameOutcome(body, cut(body, [at]));
+      expect(await decodePlainEventsPage(cut(body, [at]))).toStrictEqual((outcome as { page: unknown }).page);
+    }
+    expect(((await decodeEventsPageBytes([body])).events[0]).resourceName).toBe('a\ud800b\udfffc');
+  });
+
+  it('invalid UTF-8 split across chunks, inside a string and outside, gives the same answer at every cut', async () => {
+    const inside = Buffer.concat([Buffer.from(page([withName('ab')]).split('ab')[0] + 'a'), Buffer.from([0xf0, 0x9f, 0x9a]), Buffer.from('b' + page([withName('ab')]).split('ab')[1])]);
+    const outside = Buffer.concat([Buffer.from('{"events":[],'), Buffer.from([0xe2, 0x82]), Buffer.from('"lastEventId":1}')]);
+    for (const body of [inside, outside]) {
+      for (let at = 0; at <= body.length; at += 1) await expectSameOutcome(body, cut(body, [at]));
+    }
+    // Inside a string it is plain JSON (U+FFFD): the one-pass path takes it at every cut.
+    for (let at = 0; at <= inside.length; at += 1) {
+      expect((await decodePlainEventsPage(cut(inside, [at])))?.events[0].resourceName).toBe('a\ufffdb');
+    }
+  });
+
+  it.each([
+    ['1e2', 100],
+    ['1.0', 1],
+    ['1E+1', 10],
+    ['-0', -0],
+  ])('a lastEventId and an id written as %s decode as the text decoder decodes them', async (written, value) => {
+    const text = page([{ ...orgDeleted, id: 424242 }], 424242).replaceAll('424242', written);
+    const outcome = await expectSameOutcome(Buffer.from(text));
+    const decoded = (outcome as { page: { lastEventId: number; events: TenancyEvent[] } }).page;
+    expect(decoded.lastEventId).toBe(value);
+    expect(decoded.events.map((e) => e.id)).toEqual([value]);
+  });
+
+  it.each(['1E400', '9007199254740993', '-1e-400'])('a huge or tiny lastEventId %s fails as the text decoder fails', async (written) => {
+    const outcome = await expectSameOutcome(Buffer.from(`{"events":[],"lastEventId":${written}}`));
+    if (written === '-1e-400') expect(outcome).toHaveProperty('page.lastEventId', -0);
+    else expect('error' in outcome).toBe(true);
+  });
+
+  it('deep nesting in an unknown field of an event and of the envelope: the same page, no stack overflow', async () => {
+    const depth = 20_000;
+    const deep = `${'['.repeat(depth)}"]}"${']'.repeat(depth)}`;
+    const event = JSON.stringify(projectCreated).replace('{', `{"deep":${deep},`);
+    // Compared field by field: a deep raw value is too deep for the test's own recursive equality.
+    const summary = (decoded: DecodedEventsPage) => ({
+      events: decoded.events,
+      invalid: decoded.invalid.map(({ reasons, identity }) => ({ reasons, identity })),
+      lastEventId: decoded.lastEventId,
+      received: decoded.received,
+    });
+    for (const text of [`{"x":${deep},"events":[${event}],"lastEventId":43}`, `{"events":[${event.replace('"id":42', '"id":-1')}],"lastEventId":43}`]) {
+      const body = Buffer.from(text);
+      const expected = summary(await decodeEventsPage(text));
+      expect(expected.events.length + expected.invalid.length).toBe(1);
+      expect(summary(await decodeEventsPageBytes(cut(body, [depth / 2, body.length - depth / 2])))).toStrictEqual(expected);
+    }
+  });
+
+  it.each([
+    ['keys after events', `{"events":[${JSON.stringify(orgDeleted)}],"a":{"events":[1]},"lastEventId":43,"z":[]}`],
+    ['events null', '{"events":null,"lastEventId":1}'],
+    ['an empty array with whitespace inside', '{"events":[ \n\t\r ],"lastEventId":1}'],
+    ['an empty key', `{"":1,"events":[],"lastEventId":1}`],
+    ['a key that is "events" with a trailing space', `{"events ":5,"events":[],"lastEventId":1}`],
+    ['a nested object named lastEventId inside events', `{"events":[{"lastEventId":-5}],"lastEventId":1}`],
+  ])('%s: the same answer', async (_what, text) => {
+    const body = Buffer.from(text);
+    for (let at = 0; at <= body.length; at += 1) await expectSameOutcome(body, cut(body, [at]));
+  });
+
+  it('a large replay (~8 MB, 64 KiB chunks) gives the same page as the text decoder', async () => {
+    const events = Array.from({ length: 30_000 }, (_, index) => ({
+      ...projectCreated,
+      id: 0,
+      resourceId: `0b0e3f4a-1c2d-4e5f-8a9b-${String(index).padStart(12, '0')}`,
+      resourceName: `p-${index}-é"\\`,
+    }));
+    const body = Buffer.from(page(events, 0));
+    expect(body.length).toBeGreaterThan(7_000_000);
+    const chunks = Array.from({ length: Math.ceil(body.length / 65_536) }, (_, index) => body.subarray(index * 65_536, (index + 1) * 65_536));
+    const fast = await decodePlainEventsPage(chunks);
+    expect(fast).toBeDefined();
+    expect(fast).toStrictEqual(await decodeEventsPage(body.toString('utf8')));
   });
 });

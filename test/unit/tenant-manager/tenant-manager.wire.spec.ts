@@ -352,3 +352,20 @@ describe('decodeEventsPage: the fast check remembers only what passed', () => {
     expect(decoded.invalid.map((i) => i.reasons.split(':')[0])).toEqual(['createdAt', 'createdAt', 'orgId', 'orgId', 'createdAt']);
   });
 });
+
+describe('decodeEventsPage: a createdAt class-validator accepts but JavaScript cannot read', () => {
+  // ISO 8601 allows week and ordinal dates, a comma before fractions, hour-only times and
+  // the basic format; `new Date` reads none of them. Such an event must be invalid (named
+  // in the report), never handed to a handler with an Invalid Date.
+  it.each(['2026-W20-5', '2026-135', '2026-05-15T10:00:00,5Z', '2026-05-15T10Z', '20260515T100000Z'])('%s is an invalid event', async (createdAt) => {
+    const decoded = await decodeEventsPage(page([{ ...projectCreated, createdAt }, projectCreated]));
+    expect(decoded.events).toHaveLength(1);
+    expect(decoded.invalid).toHaveLength(1);
+    expect(decoded.invalid[0].reasons).toMatch(/^createdAt: /);
+  });
+
+  it('a date-only or month-only timestamp stays valid, at its UTC midnight', async () => {
+    const decoded = await decodeEventsPage(page([{ ...projectCreated, createdAt: '2026-05-15' }, { ...projectCreated, createdAt: '2026-05' }]));
+    expect(decoded.events.map((event) => event.createdAt.toISOString())).toEqual(['2026-05-15T00:00:00.000Z', '2026-05-01T00:00:00.000Z']);
+  });
+});
