@@ -3,38 +3,11 @@ import { TenancyEvent } from '../../../src/tenancy-event.js';
 import { decodeEventsPageBytes, decodePlainEventsPage } from '../../../src/tenant-manager/events-page.decoder.js';
 import { type DecodedEventsPage, decodeEventsPage } from '../../../src/tenant-manager/tenant-manager.wire.js';
 import { seededRandom } from '../../support/seeded-random.js';
+import { orgDeleted, page, projectCreated } from '../../support/wire-events.js';
 
 // The byte decoder must answer exactly what the text decoder answers, for every
 // body: the same page (events, unknown, invalid, received, lastEventId) or the same error.
 
-const ORG_ID = '6f1c1a52-8d0e-4a4b-9a57-2b1f3f0c9e11';
-const PROJECT_ID = '0b0e3f4a-1c2d-4e5f-8a9b-0c1d2e3f4a5b';
-
-const projectCreated = {
-  id: 42,
-  eventType: 'created',
-  resourceType: 'project',
-  resourceId: PROJECT_ID,
-  resourceName: 'my-project',
-  orgId: ORG_ID,
-  orgName: 'my-org',
-  folderId: null,
-  createdAt: '2026-05-15T10:00:00.123456Z',
-};
-
-const orgDeleted = {
-  id: 43,
-  eventType: 'deleted',
-  resourceType: 'org',
-  resourceId: ORG_ID,
-  resourceName: 'my-org',
-  orgId: null,
-  orgName: null,
-  folderId: null,
-  createdAt: '2026-05-15T10:00:01Z',
-};
-
-const page = (events: unknown[], lastEventId: unknown = 43) => JSON.stringify({ events, lastEventId });
 
 type Outcome = { page: unknown } | { error: { name: string; message: string } };
 

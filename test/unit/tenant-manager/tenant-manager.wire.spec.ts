@@ -1,35 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { TenancyEvent } from '../../../src/tenancy-event.js';
 import { decodeEventsPage, MalformedResponseError } from '../../../src/tenant-manager/tenant-manager.wire.js';
+import { PROJECT_ID, orgDeleted, page, projectCreated } from '../../support/wire-events.js';
 
-const ORG_ID = '6f1c1a52-8d0e-4a4b-9a57-2b1f3f0c9e11';
-const PROJECT_ID = '0b0e3f4a-1c2d-4e5f-8a9b-0c1d2e3f4a5b';
-
-const projectCreated = {
-  id: 42,
-  eventType: 'created',
-  resourceType: 'project',
-  resourceId: PROJECT_ID,
-  resourceName: 'my-project',
-  orgId: ORG_ID,
-  orgName: 'my-org',
-  folderId: null,
-  createdAt: '2026-05-15T10:00:00.123456Z',
-};
-
-const orgDeleted = {
-  id: 43,
-  eventType: 'deleted',
-  resourceType: 'org',
-  resourceId: ORG_ID,
-  resourceName: 'my-org',
-  orgId: null,
-  orgName: null,
-  folderId: null,
-  createdAt: '2026-05-15T10:00:01Z',
-};
-
-const page = (events: unknown[], lastEventId: unknown = 43) => JSON.stringify({ events, lastEventId });
 
 /** The error thrown by decodeEventsPage; fails the test when nothing is thrown. */
 async function malformed(body: string): Promise<MalformedResponseError> {
