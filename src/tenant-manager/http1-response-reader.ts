@@ -195,7 +195,8 @@ export class Http1ResponseReader {
             break;
           }
           case 'retry-after':
-            this.retryAfter = value;
+            // The first one, as node:http keeps it (a repeated Retry-After is dropped there).
+            this.retryAfter ??= value;
             break;
         }
       }
