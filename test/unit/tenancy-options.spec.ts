@@ -481,7 +481,9 @@ describe('resolveTenancyOptions: token shape, url credentials, transport, maxRes
     ['a leading blank', ' hunter2-token', 'must not start or end with whitespace or a newline'],
     ['a control character inside', 'hunter2\u0000token', 'must not contain control characters'],
     ['a tab inside', 'hunter2\ttoken', 'must not contain control characters'],
-    ['a character a header cannot carry', 'hunter2-tökenΩ', 'must contain only printable Latin-1 characters (it is sent as a header)'],
+    ['a character a header cannot carry', 'hunter2-tökenΩ', 'must contain only printable ASCII characters (it is sent as a header)'],
+    // Latin-1 fits a header, but node:http encodes it one way for polls and another for status writes.
+    ['a Latin-1 letter', 'hunter2-tök-token', 'must contain only printable ASCII characters (it is sent as a header)'],
   ])('rejects a token with %s, naming the field but not the token', (_what, token, rule) => {
     const explicit = configError({ ...base, internalToken: token });
     expect(explicit.message).toBe(invalidOption('internalToken', '[redacted]', rule));
