@@ -1,5 +1,6 @@
 /** The HTTP clients `--floor` prices (floor.child.ts builds each). */
 export const FLOOR_CLIENTS = [
+  'nestjs-tenancy transport',
   'node:http as library',
   'node:http tuned',
   'undici Pool request',

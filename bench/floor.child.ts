@@ -1,8 +1,10 @@
 // `npm run bench -- --floor`: what one status write costs on this machine with no
 // library around it, per HTTP client: N `PUT /v1/status` at a fixed concurrency.
-// "node:http as library" builds each request the way TenantManagerClient did when
-// this was written (headers object, body read to the end into one Buffer); the
-// others are the candidate transports for issue 14.
+// "nestjs-tenancy transport" is the library's own default transport (its status
+// channel: HTTP/1.1 keep-alive connections of its own), loaded from the built
+// package next to what `nestjs-tenancy` resolves to; "node:http as library" builds
+// each request the way TenantManagerClient did before that (headers object, body
+// read to the end into one Buffer); the others are the candidates of issue 14.
 import { Agent, type IncomingMessage, request } from 'node:http';
 import { Client, Pool, type Dispatcher } from 'undici';
 import { runJob } from './child.runtime.js';
@@ -142,10 +144,52 @@ function undiciDispatch(pool: Pool): Transport {
   return { send, close: () => pool.close() };
 }
 
-function transport(job: FloorJob): Transport {
+// The shapes the bench uses of two internal modules (src/tenant-manager/node-http.transport.ts, transport-call.ts).
+interface TransportModule {
+  NodeHttpTransport: new (config: { baseUrl: string; headers: Record<string, string>; maxResponseBytes: number; statusSockets: number }) => {
+    request(channel: 'status', method: 'PUT', path: string, body: string, call: unknown): Promise<{ status: number; body: unknown }>;
+    close(): void;
+  };
+}
+interface DeadlinesModule {
+  RequestDeadlines: new (timeoutMs: number) => { start(): unknown; finish(call: unknown): void };
+}
+
+/** Internal modules of the built package, found beside its entry point (not part of its API). */
+async function libraryModule<T>(relative: string): Promise<T> {
+  return (await import(new URL(relative, import.meta.resolve('nestjs-tenancy')).href)) as T;
+}
+
+/** The library's default transport, status channel, under its per-request deadline as the client uses it. */
+async function libraryTransport(base: URL, concurrency: number): Promise<Transport> {
+  const { NodeHttpTransport } = await libraryModule<TransportModule>('./tenant-manager/node-http.transport.js');
+  const { RequestDeadlines } = await libraryModule<DeadlinesModule>('./tenant-manager/transport-call.js');
+  const client = new NodeHttpTransport({
+    baseUrl: base.origin,
+    headers: { accept: 'application/json' },
+    maxResponseBytes: 512 * 1024 * 1024,
+    statusSockets: concurrency + 2,
+  });
+  const deadlines = new RequestDeadlines(30_000);
+  const bodyOf = templatedBody();
+  const send: Send = async (i) => {
+    const call = deadlines.start();
+    try {
+      const res = await client.request('status', 'PUT', STATUS_PATH, bodyOf(i), call);
+      if (res.status !== 200) throw failed(res.status, typeof res.body === 'string' ? res.body : '');
+    } finally {
+      deadlines.finish(call);
+    }
+  };
+  return { send, close: async () => client.close() };
+}
+
+async function transport(job: FloorJob): Promise<Transport> {
   const base = new URL(job.url);
   const origin = base.origin;
   switch (job.client) {
+    case 'nestjs-tenancy transport':
+      return libraryTransport(base, job.concurrency);
     case 'node:http as library':
       return nodeHttpAsLibrary(base, job.concurrency);
     case 'node:http tuned':
@@ -162,7 +206,7 @@ function transport(job: FloorJob): Transport {
 }
 
 async function run(job: FloorJob): Promise<FloorResult> {
-  const { send, close } = transport(job);
+  const { send, close } = await transport(job);
   // Warm-up outside the measurement: connections, JIT.
   const warm = Math.min(500, Math.floor(job.requests / 10));
   let next = 0;
