@@ -1,10 +1,8 @@
 import type { LogFields, TenancyLogger } from '../telemetry/tenancy-logger.js';
 import { settleWithin } from '../common/deadline.js';
 import { coordinatorCallHung } from '../tenancy.messages.js';
+import { COORDINATOR_DEFAULTS } from './coordination.options.js';
 import type { TenancyCoordinator } from './tenancy-coordinator.js';
-
-const DEFAULT_RETRY_PERIOD = 2_000;
-const DEFAULT_RENEW_DEADLINE = 10_000;
 
 /** What the election drives: start following on winning, stop at once on losing. */
 export interface LeadershipCallbacks {
@@ -44,8 +42,8 @@ export class LeaderElection {
     private readonly callbacks: LeadershipCallbacks,
     private readonly logger: TenancyLogger,
   ) {
-    this.retryPeriod = coordinator.retryPeriod ?? DEFAULT_RETRY_PERIOD;
-    this.renewDeadline = coordinator.renewDeadline ?? DEFAULT_RENEW_DEADLINE;
+    this.retryPeriod = coordinator.retryPeriod ?? COORDINATOR_DEFAULTS.retryPeriod;
+    this.renewDeadline = coordinator.renewDeadline ?? COORDINATOR_DEFAULTS.renewDeadline;
     coordinator.onLost?.(() => {
       if (this.leading) void this.lose('the coordinator reported the leadership lost');
     });
@@ -82,7 +80,7 @@ export class LeaderElection {
     // A coordinator call may hang (custom implementations need not time out):
     // shutdown waits for it at most renewDeadline.
     if ((await settleWithin(this.loop ?? Promise.resolve(), this.renewDeadline)) === 'expired') {
-      this.logger.warn(`${coordinatorCallHung('acquire/renew', this.renewDeadline)}`, this.fields());
+      this.logger.warn(coordinatorCallHung('acquire/renew', this.renewDeadline), this.fields());
     }
     this.generation += 1; // whatever the abandoned call returns now is stale
     await this.losing;
@@ -92,7 +90,7 @@ export class LeaderElection {
     const release = this.coordinator.release();
     const outcome = await settleWithin(release, this.renewDeadline);
     if (outcome === 'expired') {
-      this.logger.warn(`${coordinatorCallHung('release', this.renewDeadline)}`, this.fields());
+      this.logger.warn(coordinatorCallHung('release', this.renewDeadline), this.fields());
       return;
     }
     try {

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AttemptRunner, type ProcessingRun, type QueuedEvent } from '../../../src/dispatch/attempt-runner.js';
-import type { HandlerInvoker } from '../../../src/dispatch/handler-invoker.js';
+import type { HandlerInvoker, InvocationResult } from '../../../src/dispatch/handler-invoker.js';
 import type { TenancyHandlerRegistry } from '../../../src/discovery/tenancy-handler.registry.js';
 import type { StatusWriter } from '../../../src/tenant-manager/status-writer.js';
 import { TenancyLogger } from '../../../src/telemetry/tenancy-logger.js';
@@ -9,6 +9,7 @@ import { TenancyTelemetry } from '../../../src/telemetry/tenancy.telemetry.js';
 import { TenancyHandlerError } from '../../../src/tenancy.errors.js';
 import { TenancyEvent } from '../../../src/tenancy-event.js';
 import { resolveTenancyOptions } from '../../../src/tenancy-options.resolver.js';
+import type { ResolvedTenancyOptions } from '../../../src/tenancy-options.js';
 import { CapturingLogger } from '../../support/tenancy-test-app.js';
 import { waitFor } from '../../support/wait-for.js';
 
@@ -35,23 +36,29 @@ describe('AttemptRunner', () => {
   });
 
   const options = resolveTenancyOptions({ url: 'http://127.0.0.1:1', controllerName: 'unit' });
-  /** A runner whose handlers fail once their run's signal is aborted. */
-  const runner = (result: () => Promise<{ error?: TenancyHandlerError; abandoned: Promise<void> }>) =>
+  /** A runner with one handler `H#handle` whose invocation comes to what `result` gives. */
+  const runnerWith = (opts: ResolvedTenancyOptions, result: () => Promise<InvocationResult>) =>
     new AttemptRunner(
-      options,
+      opts,
       { match: () => [{ name: 'H#handle' }] } as unknown as TenancyHandlerRegistry,
       { dispatch: result } as unknown as HandlerInvoker,
-      new TenancyTelemetry(options, new TenancyLogger(options)),
-      new TenancyLogger(options),
+      new TenancyTelemetry(opts, new TenancyLogger(opts)),
+      new TenancyLogger(opts),
     );
+  const runner = (result: () => Promise<InvocationResult>) => runnerWith(options, result);
+  const recordWrite = (_t: string, _id: string, wanted: { kind: string; status?: string }) => void writes.push(wanted.status ?? wanted.kind);
+  /** A congested status writer that records its writes; `onWait` gets the function that makes room. */
+  const congestedWriter = (onWait: (room: () => void) => void) =>
+    ({
+      post: recordWrite,
+      congested: true,
+      whenRoom: () => new Promise<void>((resolve) => onWait(resolve)),
+    }) as unknown as StatusWriter;
   const run = (overrides: Partial<ProcessingRun>): ProcessingRun => ({
     shutdown: new AbortController().signal,
     closed: false,
     lostLeadership: false,
-    status: {
-      post: (_t: string, _id: string, wanted: { kind: string; status?: string }) => void writes.push(wanted.status ?? wanted.kind),
-      congested: false,
-    } as unknown as StatusWriter,
+    status: { post: recordWrite, congested: false } as unknown as StatusWriter,
     ...overrides,
   });
   const item = () => ({ key: 'k', attempt: 1, payload: { event, replay: false, started: false, epoch: 0 } as QueuedEvent });
@@ -82,9 +89,12 @@ describe('AttemptRunner', () => {
     expect(writes).toEqual([]);
   });
 
-  it('a handler aborted at shutdown is logged as abandoned at shutdown', async () => {
-    await runner(failed).process(item(), run({ shutdown: aborted('application shutting down') }));
+  it('a handler aborted at shutdown is logged as abandoned at shutdown, retried, and writes no error', async () => {
+    const outcome = await runner(failed).process(item(), run({ shutdown: aborted('application shutting down') }));
     expect(logs.lines.some((l) => l.level === 'warn' && l.message.includes('abandoned at shutdown'))).toBe(true);
+    // Aborted, not failed: the row keeps its state for the next run to replay.
+    expect(outcome).toBe('retry');
+    expect(writes).toEqual(['in_progress']);
   });
 
   it('does not wait for status writes: a write that never answers does not hold the event', async () => {
@@ -96,11 +106,7 @@ describe('AttemptRunner', () => {
 
   it('holds the event back while the status writer is congested, and lets it go once there is room', async () => {
     let room!: () => void;
-    const congested = {
-      post: (_t: string, _id: string, wanted: { kind: string; status?: string }) => void writes.push(wanted.status ?? wanted.kind),
-      congested: true,
-      whenRoom: () => new Promise<void>((resolve) => (room = resolve)),
-    } as unknown as StatusWriter;
+    const congested = congestedWriter((resolve) => (room = resolve));
     let outcome: string | undefined;
     const processing = runner(async () => ({ abandoned: Promise.resolve() }))
       .process(item(), run({ status: congested }))
@@ -118,19 +124,9 @@ describe('AttemptRunner', () => {
     ['parked', 5, 'park'],
   ])('holds a failing event that is %s back while the status writer is congested, like a handled one', async (_what, attempt, expected) => {
     const parking = resolveTenancyOptions({ url: 'http://127.0.0.1:1', controllerName: 'unit', maxAttempts: 5 });
-    const failing = new AttemptRunner(
-      parking,
-      { match: () => [{ name: 'H#handle' }] } as unknown as TenancyHandlerRegistry,
-      { dispatch: failed } as unknown as HandlerInvoker,
-      new TenancyTelemetry(parking, new TenancyLogger(parking)),
-      new TenancyLogger(parking),
-    );
+    const failing = runnerWith(parking, failed);
     let room: (() => void) | undefined;
-    const congested = {
-      post: (_t: string, _id: string, wanted: { kind: string; status?: string }) => void writes.push(wanted.status ?? wanted.kind),
-      congested: true,
-      whenRoom: () => new Promise<void>((resolve) => (room = resolve)),
-    } as unknown as StatusWriter;
+    const congested = congestedWriter((resolve) => (room = resolve));
     let outcome: string | undefined;
     const processing = failing
       .process({ ...item(), attempt }, run({ status: congested }))
@@ -145,14 +141,7 @@ describe('AttemptRunner', () => {
 
   describe('inProgressAfter', () => {
     const withDelay = resolveTenancyOptions({ url: 'http://127.0.0.1:1', controllerName: 'unit', inProgressAfter: 50 });
-    const delayedRunner = (result: () => Promise<{ error?: TenancyHandlerError; abandoned: Promise<void> }>) =>
-      new AttemptRunner(
-        withDelay,
-        { match: () => [{ name: 'H#handle' }] } as unknown as TenancyHandlerRegistry,
-        { dispatch: result } as unknown as HandlerInvoker,
-        new TenancyTelemetry(withDelay, new TenancyLogger(withDelay)),
-        new TenancyLogger(withDelay),
-      );
+    const delayedRunner = (result: () => Promise<InvocationResult>) => runnerWith(withDelay, result);
 
     it('a handler done sooner writes only its outcome: one status write', async () => {
       expect(await delayedRunner(async () => ({ abandoned: Promise.resolve() })).process(item(), run({}))).toBe('done');
