@@ -3,6 +3,8 @@ import { request as httpsRequest } from 'node:https';
 import { connectionClosedEarly, requestAborted, responseTooLarge, responseUndecodable } from '../tenancy.messages.js';
 import { createChannelAgents } from './channel-agents.js';
 import {
+  EMPTY_OK,
+  errorDetail,
   type TenantManagerTransport,
   type TransportChannel,
   type TransportConfig,
@@ -15,7 +17,6 @@ import { StatusConnections } from './status-connections.js';
 
 // Status bodies differ in length by a few bytes (type, status, message): a handful of entries.
 const MAX_CACHED_OPTIONS = 64;
-const EMPTY_OK: TransportResponse = Object.freeze({ status: 200, body: '' });
 
 /**
  * The default transport, on Node's own HTTP client: the cheapest per request
@@ -161,11 +162,4 @@ export class NodeHttpTransport implements TenantManagerTransport {
     this.agents.status.destroy();
     this.statusConnections?.close();
   }
-}
-
-/** The error code when there is one (`ECONNREFUSED`), else the message. */
-function errorDetail(error: unknown): string {
-  const { code, message } = error as { code?: unknown; message?: unknown };
-  if (typeof code === 'string') return code;
-  return typeof message === 'string' ? message : 'request failed';
 }

@@ -4,14 +4,13 @@ import { requestAborted } from '../tenancy.messages.js';
 import { Http1ResponseReader } from './http1-response-reader.js';
 import { Connection, StatusRequest } from './status-connection.js';
 import { StatusRequestHeads } from './status-request-heads.js';
-import { TransportFailure, type TransportMethod, type TransportResponse } from './tenant-manager.transport.js';
+import { EMPTY_OK, errorDetail, TransportFailure, type TransportMethod, type TransportResponse } from './tenant-manager.transport.js';
 import type { TransportCall } from './transport-call.js';
 
 // Reuse an idle connection only up to a second before the server's Keep-Alive hint says it closes it.
 const KEEP_ALIVE_MARGIN_MS = 1_000;
 // Status answers are a few hundred bytes; a larger one arrives in several reads.
 const READ_BUFFER_BYTES = 16 * 1024;
-const EMPTY_OK: TransportResponse = Object.freeze({ status: 200, body: '' });
 
 /** Where the status requests go and what every one of them carries. */
 export interface StatusTarget {
@@ -287,11 +286,4 @@ export class StatusConnections {
     }
     request.reject(new TransportFailure(requestAborted()));
   }
-}
-
-/** The error code when there is one (`ECONNREFUSED`), else the message. */
-function errorDetail(error: unknown): string {
-  const { code, message } = error as { code?: unknown; message?: unknown };
-  if (typeof code === 'string') return code;
-  return typeof message === 'string' ? message : 'request failed';
 }

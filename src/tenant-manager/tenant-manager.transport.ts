@@ -48,6 +48,9 @@ export interface TransportResponse {
   readonly retryAfter?: string;
 }
 
+/** The protocol's success answer to a status write, shared: nothing in it to keep. */
+export const EMPTY_OK: TransportResponse = Object.freeze({ status: 200, body: '' });
+
 /** A body as the chunks it arrived in. */
 export type ResponseBytes = readonly Buffer[];
 
@@ -78,4 +81,11 @@ export class TransportFailure extends Error {
   ) {
     super(detail, options);
   }
+}
+
+/** The error code when there is one (`ECONNREFUSED`), else the message: a {@link TransportFailure}'s detail. */
+export function errorDetail(error: unknown): string {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code === 'string') return code;
+  return typeof message === 'string' ? message : 'request failed';
 }

@@ -202,9 +202,9 @@ function isPlainObject(raw: unknown): raw is Record<string, unknown> {
   return raw !== null && typeof raw === 'object' && !Array.isArray(raw);
 }
 
+/** Why `raw` is invalid, or undefined; only for an event the fast check did not accept. */
 async function validationProblems(raw: unknown): Promise<string | undefined> {
   if (!isPlainObject(raw)) return 'not an object';
-  if (obviouslyValid(raw)) return undefined;
   schema ??= import('./wire-event.schema.js');
   const problems = (await schema).wireEventProblems(raw);
   if ((raw as { resourceId?: unknown }).resourceId === NIL_UUID) problems.push('resourceId: must not be the nil UUID');
