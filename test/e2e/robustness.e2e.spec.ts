@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OnTenancyEvent, type TenancyEvent } from 'nestjs-tenancy';
 import { useFakeTenantManager } from '../support/fake-tenant-manager.harness.js';
+import { useUnhandledRejections } from '../support/unhandled-rejections.js';
 import { waitFor } from '../support/wait-for.js';
 
 const CONTROLLER = 'robust-controller';
@@ -10,18 +11,8 @@ const isReplay = (r: { path: string; query: Record<string, string> }) =>
   r.path === '/v1/events' && r.query.replay === 'true';
 
 describe('robustness (e2e)', () => {
-  const unhandled: unknown[] = [];
-  const onUnhandled = (reason: unknown) => unhandled.push(reason);
-
   // Registered first: the listener is on before the fake starts and off after it stops.
-  beforeEach(() => {
-    unhandled.length = 0;
-    process.on('unhandledRejection', onUnhandled);
-  });
-  afterEach(() => {
-    process.off('unhandledRejection', onUnhandled);
-  });
-
+  const unhandled = useUnhandledRejections();
   const tm = useFakeTenantManager(CONTROLLER);
   const { apps } = tm;
 

@@ -8,6 +8,7 @@ import { OnTenancyEvent, TenancyModule, TenancyPoller, type TenancyEvent, type T
 import { useFakeTenantManager } from '../support/fake-tenant-manager.harness.js';
 import { HostileProxy, type ProxiedRequest } from '../support/hostile-proxy.js';
 import { CapturingLogger, FAST_TIMINGS } from '../support/tenancy-test-app.js';
+import { useUnhandledRejections } from '../support/unhandled-rejections.js';
 import { waitFor } from '../support/wait-for.js';
 
 const CONTROLLER = 'wire-controller';
@@ -33,14 +34,8 @@ class Recorder {
 }
 
 describe.each(VARIANTS)('the wire contract over the %s transport (e2e)', (variant) => {
-  const unhandled: unknown[] = [];
-  const onUnhandled = (reason: unknown) => unhandled.push(reason);
-  beforeEach(() => {
-    unhandled.length = 0;
-    process.on('unhandledRejection', onUnhandled);
-  });
+  const unhandled = useUnhandledRejections();
   afterEach(() => {
-    process.off('unhandledRejection', onUnhandled);
     expect(unhandled).toEqual([]);
   });
 
