@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
 import { OnTenancyEvent, type TenancyEvent } from 'nestjs-tenancy';
 import { useFakeTenantManager } from '../support/fake-tenant-manager.harness.js';
+import { OrgCreatedRecorder } from '../support/org-created.recorder.js';
 import { useUnhandledRejections } from '../support/unhandled-rejections.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -110,23 +111,15 @@ describe('robustness (e2e)', () => {
   });
 
   it('survives a Tenant Manager that drops connections mid-request', async () => {
-    @Injectable()
-    class Recorder {
-      readonly names: string[] = [];
-      @OnTenancyEvent('org', 'created')
-      handle(event: TenancyEvent): void {
-        this.names.push(event.resourceName);
-      }
-    }
     const errors: string[] = [];
     tm.fake.failNext(2, { destroy: true, match: isReplay });
     tm.fake.createOrg('acme');
     const { app, poller } = await apps.start(
       { url: tm.url, controllerName: CONTROLLER, onError: (_e, m) => errors.push(m) },
-      [Recorder],
+      [OrgCreatedRecorder],
     );
     await poller.whenIdle();
-    expect(app.get(Recorder).names).toEqual(['acme']);
+    expect(app.get(OrgCreatedRecorder).handled).toEqual(['acme']);
     expect(errors.filter((m) => m.startsWith('Tenant Manager replay failed'))).toHaveLength(2);
   });
 });
