@@ -55,7 +55,8 @@ describe('a slow status endpoint (e2e)', () => {
     const pollsBefore = tm.fake.requests.filter((r) => r.path === '/v1/events' && r.at >= outageStarted).length;
     await waitFor(
       () => tm.fake.requests.filter((r) => r.path === '/v1/events' && r.at >= outageStarted).length >= pollsBefore + 10,
-      { timeout: 10 * 50 * 5, message: 'polls continue at pollInterval' },
+      // Nominally 0.5 s; held behind the 2 s status calls, ten polls would take 20 s.
+      { timeout: 10_000, message: 'polls continue at pollInterval' },
     );
     // A slow status endpoint gets at most `concurrency` requests at once, never one per event.
     const statusRequests = () => tm.fake.requests.filter((r) => r.path === '/v1/status' && r.at >= outageStarted);
