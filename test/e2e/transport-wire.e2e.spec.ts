@@ -120,7 +120,7 @@ describe.each(VARIANTS)('the wire contract over the %s transport (e2e)', (varian
     proxy.rule = { match: isReplay, behave: { kind: 'trickle', every: 100 } };
     tm.fake.createOrg('acme');
     const started = Date.now();
-    const { poller, errors } = await start({ httpTimeout: 1_000, initialBackoff: 50, maxBackoff: 100 });
+    const { app, poller, errors } = await start({ httpTimeout: 1_000, initialBackoff: 50, maxBackoff: 100 });
     await waitFor(() => errors.length > 0, { timeout: 10_000, message: 'the trickling replay was never reported' });
     // ~1 s; the bound is 5x, since without a deadline it never fails at all.
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -129,6 +129,9 @@ describe.each(VARIANTS)('the wire contract over the %s transport (e2e)', (varian
     proxy.rule = undefined;
     await poller.whenReady();
     await poller.whenIdle();
+    // Recovered: the replay that timed out is handled once it arrives whole.
+    expect(poller.isReady()).toBe(true);
+    expect(app.get(Recorder).seen).toEqual(['org/created/acme']);
   });
 
   it('a poll that trickles fails at httpTimeout, and polling resumes afterwards', async () => {
