@@ -8,6 +8,8 @@
 //    done, and a heap snapshot summary of the queued state (self size by type).
 import { get } from 'node:http';
 import { writeHeapSnapshot } from 'node:v8';
+// Type only (erased): the library is imported late, on purpose, so its heap share is measured.
+import type { WireEvent } from 'nestjs-tenancy/testing';
 import { runJob } from './child.runtime.js';
 import type { HandledEvent } from './handler.behaviour.js';
 import { HandlerBehaviour } from './handler.behaviour.js';
@@ -29,18 +31,6 @@ function fetchChunks(url: string): Promise<Buffer[]> {
       res.on('error', reject);
     }).on('error', reject);
   });
-}
-
-interface WireEvent {
-  readonly id: number;
-  readonly eventType: 'created' | 'deleted';
-  readonly resourceType: 'org' | 'project';
-  readonly resourceId: string;
-  readonly resourceName: string;
-  readonly orgId: string | null;
-  readonly orgName: string | null;
-  readonly folderId: string | null;
-  readonly createdAt: string;
 }
 
 /**

@@ -1,27 +1,17 @@
-import { Injectable } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
-import { OnTenancyEvent, type TenancyEvent } from 'nestjs-tenancy';
 import { useFakeTenantManager } from '../support/fake-tenant-manager.harness.js';
+import { OrgCreatedRecorder } from '../support/org-created.recorder.js';
 import { waitFor } from '../support/wait-for.js';
 
 const CONTROLLER = 'restored-log-controller';
-
-@Injectable()
-class Recorder {
-  readonly handled: string[] = [];
-  @OnTenancyEvent('org', 'created')
-  handle(event: TenancyEvent): void {
-    this.handled.push(event.resourceName);
-  }
-}
 
 describe('the event log goes backwards (e2e)', () => {
   const tm = useFakeTenantManager(CONTROLLER);
 
   it('a Tenant Manager restarted with a fresh log: resync warns once with both ids and no event created afterwards is missed', async () => {
     for (const name of ['a', 'b', 'c', 'd']) tm.fake.createOrg(name);
-    const { app, poller, logs } = await tm.apps.start({ url: tm.url, controllerName: CONTROLLER }, [Recorder]);
-    const recorder = app.get(Recorder);
+    const { app, poller, logs } = await tm.apps.start({ url: tm.url, controllerName: CONTROLLER }, [OrgCreatedRecorder]);
+    const recorder = app.get(OrgCreatedRecorder);
     await poller.whenIdle();
     expect(poller.getStatus().fetchCursor).toBe(4);
     // Same address, empty log: ids start at 1 again.
@@ -42,8 +32,8 @@ describe('the event log goes backwards (e2e)', () => {
 
   it('a Tenant Manager that was down and comes back with a fresh log is followed without anyone calling resync()', async () => {
     for (const name of ['a', 'b', 'c', 'd']) tm.fake.createOrg(name);
-    const { app, poller, logs } = await tm.apps.start({ url: tm.url, controllerName: CONTROLLER }, [Recorder]);
-    const recorder = app.get(Recorder);
+    const { app, poller, logs } = await tm.apps.start({ url: tm.url, controllerName: CONTROLLER }, [OrgCreatedRecorder]);
+    const recorder = app.get(OrgCreatedRecorder);
     await poller.whenIdle();
     expect(poller.getStatus().fetchCursor).toBe(4);
     // Down long enough for a poll to fail, then back at the same address with an empty log.

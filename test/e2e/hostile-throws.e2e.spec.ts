@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OnTenancyEvent, TenancyHandlerError, type TenancyEvent } from 'nestjs-tenancy';
 import { useFakeTenantManager } from '../support/fake-tenant-manager.harness.js';
+import { useUnhandledRejections } from '../support/unhandled-rejections.js';
 import { waitFor } from '../support/wait-for.js';
 
 const CONTROLLER = 'hostile-controller';
@@ -54,18 +55,8 @@ const HOSTILE: Record<string, () => unknown> = {
 const CASES = Object.keys(HOSTILE);
 
 describe('hostile thrown values (e2e)', () => {
-  const unhandled: unknown[] = [];
-  const onUnhandled = (reason: unknown) => unhandled.push(reason);
-  // Registered first: on before the fake starts, off after it stops. Vitest fails a
-  // run on unhandled rejections too; this names the test that caused one.
-  beforeEach(() => {
-    unhandled.length = 0;
-    process.on('unhandledRejection', onUnhandled);
-  });
-  afterEach(() => {
-    process.off('unhandledRejection', onUnhandled);
-  });
-
+  // Registered first: on before the fake starts, off after it stops.
+  const unhandled = useUnhandledRejections();
   const tm = useFakeTenantManager(CONTROLLER);
   const { apps } = tm;
 

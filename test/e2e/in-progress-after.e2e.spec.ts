@@ -3,19 +3,11 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { OnTenancyEvent, type TenancyEvent } from 'nestjs-tenancy';
 import type { MatchableRequest } from 'nestjs-tenancy/testing';
 import { useFakeTenantManager } from '../support/fake-tenant-manager.harness.js';
+import { OrgCreatedRecorder } from '../support/org-created.recorder.js';
 import { waitFor } from '../support/wait-for.js';
 
 const CONTROLLER = 'in-progress-after-controller';
 const ORGS = 40;
-
-@Injectable()
-class FastHandler {
-  readonly handled: string[] = [];
-  @OnTenancyEvent('org', 'created')
-  handle(event: TenancyEvent): void {
-    this.handled.push(event.resourceName);
-  }
-}
 
 @Injectable()
 class GatedHandler {
@@ -76,9 +68,10 @@ describe('status writes per event (e2e)', () => {
 
   it('default: in_progress then completed for every event, 2 status writes per event', async () => {
     for (let i = 0; i < ORGS; i += 1) tm.fake.createOrg(`org-${i}`);
-    const { poller } = await tm.apps.start({ url: tm.url, controllerName: CONTROLLER }, [FastHandler]);
+    const { app, poller } = await tm.apps.start({ url: tm.url, controllerName: CONTROLLER }, [OrgCreatedRecorder]);
     await poller.whenReady();
     await poller.whenIdle();
+    expect(app.get(OrgCreatedRecorder).handled).toHaveLength(ORGS);
     const writes = statusWrites(tm.fake.requests);
     expect(writes.length).toBe(2 * ORGS);
     expect(writes.filter((w) => w === 'PUT in_progress').length).toBe(ORGS);
@@ -87,12 +80,13 @@ describe('status writes per event (e2e)', () => {
 
   it('inProgressAfter: a handler done sooner costs one status write per event', async () => {
     for (let i = 0; i < ORGS; i += 1) tm.fake.createOrg(`org-${i}`);
-    const { poller } = await tm.apps.start(
+    const { app, poller } = await tm.apps.start(
       { url: tm.url, controllerName: CONTROLLER, inProgressAfter: 60_000 },
-      [FastHandler],
+      [OrgCreatedRecorder],
     );
     await poller.whenReady();
     await poller.whenIdle();
+    expect(app.get(OrgCreatedRecorder).handled).toHaveLength(ORGS);
     expect(statusWrites(tm.fake.requests)).toEqual(Array.from({ length: ORGS }, () => 'PUT completed'));
   });
 

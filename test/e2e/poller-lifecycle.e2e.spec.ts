@@ -1,7 +1,6 @@
-import { Injectable } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
-import { OnTenancyEvent, type TenancyEvent } from 'nestjs-tenancy';
 import { useFakeTenantManager } from '../support/fake-tenant-manager.harness.js';
+import { OrgCreatedRecorder } from '../support/org-created.recorder.js';
 
 const CONTROLLER = 'poller-lifecycle-controller';
 
@@ -36,21 +35,12 @@ function reachableInstances(root: unknown, className: string, cap = 500_000): { 
   return { count, visited: seen.size };
 }
 
-@Injectable()
-class Recorder {
-  readonly seen: string[] = [];
-  @OnTenancyEvent('org', 'created')
-  handle(event: TenancyEvent): void {
-    this.seen.push(event.resourceName);
-  }
-}
-
 describe('poller start/stop lifecycle (e2e)', () => {
   const tm = useFakeTenantManager(CONTROLLER);
   const { apps } = tm;
 
   it('whenReady() called after stop() resolved settles at once, as whenIdle() does', async () => {
-    const { poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER }, [Recorder]);
+    const { poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER }, [OrgCreatedRecorder]);
     await poller.whenReady();
     await poller.stop();
     expect(await settlesWithin(poller.whenIdle(), 2_000)).toBe('settled');
@@ -60,18 +50,18 @@ describe('poller start/stop lifecycle (e2e)', () => {
 
   it('whenReady() before any start() with autoStart false settles at once; after start() it waits for the replay', async () => {
     tm.fake.createOrg('acme');
-    const { app, poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER, autoStart: false }, [Recorder]);
+    const { app, poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER, autoStart: false }, [OrgCreatedRecorder]);
     expect(await settlesWithin(poller.whenReady(), 2_000)).toBe('settled');
     expect(poller.isReady()).toBe(false);
     poller.start();
     await poller.whenReady();
     expect(poller.isReady()).toBe(true);
     await poller.whenIdle();
-    expect(app.get(Recorder).seen).toEqual(['acme']);
+    expect(app.get(OrgCreatedRecorder).handled).toEqual(['acme']);
   });
 
   it('20 start()/stop() cycles keep at most one earlier run reachable from the current one', async () => {
-    const { poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER, autoStart: false }, [Recorder]);
+    const { poller } = await apps.start({ url: tm.url, controllerName: CONTROLLER, autoStart: false }, [OrgCreatedRecorder]);
     for (let i = 0; i < 20; i += 1) {
       poller.start();
       await poller.whenReady();

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OnTenancyEvent, type TenancyEvent } from 'nestjs-tenancy';
 import { useFakeTenantManager } from '../support/fake-tenant-manager.harness.js';
+import { OrgCreatedRecorder } from '../support/org-created.recorder.js';
+import { useUnhandledRejections } from '../support/unhandled-rejections.js';
 import { waitFor } from '../support/wait-for.js';
 
 const CONTROLLER = 'robust-controller';
@@ -10,18 +12,8 @@ const isReplay = (r: { path: string; query: Record<string, string> }) =>
   r.path === '/v1/events' && r.query.replay === 'true';
 
 describe('robustness (e2e)', () => {
-  const unhandled: unknown[] = [];
-  const onUnhandled = (reason: unknown) => unhandled.push(reason);
-
   // Registered first: the listener is on before the fake starts and off after it stops.
-  beforeEach(() => {
-    unhandled.length = 0;
-    process.on('unhandledRejection', onUnhandled);
-  });
-  afterEach(() => {
-    process.off('unhandledRejection', onUnhandled);
-  });
-
+  const unhandled = useUnhandledRejections();
   const tm = useFakeTenantManager(CONTROLLER);
   const { apps } = tm;
 
@@ -119,23 +111,15 @@ describe('robustness (e2e)', () => {
   });
 
   it('survives a Tenant Manager that drops connections mid-request', async () => {
-    @Injectable()
-    class Recorder {
-      readonly names: string[] = [];
-      @OnTenancyEvent('org', 'created')
-      handle(event: TenancyEvent): void {
-        this.names.push(event.resourceName);
-      }
-    }
     const errors: string[] = [];
     tm.fake.failNext(2, { destroy: true, match: isReplay });
     tm.fake.createOrg('acme');
     const { app, poller } = await apps.start(
       { url: tm.url, controllerName: CONTROLLER, onError: (_e, m) => errors.push(m) },
-      [Recorder],
+      [OrgCreatedRecorder],
     );
     await poller.whenIdle();
-    expect(app.get(Recorder).names).toEqual(['acme']);
+    expect(app.get(OrgCreatedRecorder).handled).toEqual(['acme']);
     expect(errors.filter((m) => m.startsWith('Tenant Manager replay failed'))).toHaveLength(2);
   });
 });

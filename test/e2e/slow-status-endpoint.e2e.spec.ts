@@ -3,20 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { OnTenancyEvent, type TenancyEvent } from 'nestjs-tenancy';
 import type { MatchableRequest } from 'nestjs-tenancy/testing';
 import { useFakeTenantManager } from '../support/fake-tenant-manager.harness.js';
+import { OrgCreatedRecorder } from '../support/org-created.recorder.js';
 import { waitFor } from '../support/wait-for.js';
 
 const CONTROLLER = 'slow-status-controller';
 const ORGS = 30;
 const CONCURRENCY = 4;
-
-@Injectable()
-class Recorder {
-  readonly handled: string[] = [];
-  @OnTenancyEvent('org', 'created')
-  handle(event: TenancyEvent): void {
-    this.handled.push(event.resourceName);
-  }
-}
 
 const isStatus = (r: MatchableRequest) => r.path === '/v1/status';
 
@@ -49,9 +41,9 @@ describe('a slow status endpoint (e2e)', () => {
   it('slows status writes only: handling continues, polls go on at pollInterval, writes coalesce per resource and drain on recovery', async () => {
     const { poller, app } = await tm.apps.start(
       { url: tm.url, controllerName: CONTROLLER, concurrency: CONCURRENCY, pollInterval: 50 },
-      [Recorder],
+      [OrgCreatedRecorder],
     );
-    const recorder = app.get(Recorder);
+    const recorder = app.get(OrgCreatedRecorder);
     await poller.whenReady();
     // Every status call now takes 2 s, then fails.
     tm.fake.delay(2_000, isStatus);
@@ -63,7 +55,8 @@ describe('a slow status endpoint (e2e)', () => {
     const pollsBefore = tm.fake.requests.filter((r) => r.path === '/v1/events' && r.at >= outageStarted).length;
     await waitFor(
       () => tm.fake.requests.filter((r) => r.path === '/v1/events' && r.at >= outageStarted).length >= pollsBefore + 10,
-      { timeout: 10 * 50 * 5, message: 'polls continue at pollInterval' },
+      // Nominally 0.5 s; held behind the 2 s status calls, ten polls would take 20 s.
+      { timeout: 10_000, message: 'polls continue at pollInterval' },
     );
     // A slow status endpoint gets at most `concurrency` requests at once, never one per event.
     const statusRequests = () => tm.fake.requests.filter((r) => r.path === '/v1/status' && r.at >= outageStarted);

@@ -8,6 +8,7 @@ import { OnTenancyEvent, TenancyModule, TenancyPoller, type TenancyEvent, type T
 import { useFakeTenantManager } from '../support/fake-tenant-manager.harness.js';
 import { HostileProxy, type ProxiedRequest } from '../support/hostile-proxy.js';
 import { CapturingLogger, FAST_TIMINGS } from '../support/tenancy-test-app.js';
+import { useUnhandledRejections } from '../support/unhandled-rejections.js';
 import { waitFor } from '../support/wait-for.js';
 
 const CONTROLLER = 'wire-controller';
@@ -33,14 +34,8 @@ class Recorder {
 }
 
 describe.each(VARIANTS)('the wire contract over the %s transport (e2e)', (variant) => {
-  const unhandled: unknown[] = [];
-  const onUnhandled = (reason: unknown) => unhandled.push(reason);
-  beforeEach(() => {
-    unhandled.length = 0;
-    process.on('unhandledRejection', onUnhandled);
-  });
+  const unhandled = useUnhandledRejections();
   afterEach(() => {
-    process.off('unhandledRejection', onUnhandled);
     expect(unhandled).toEqual([]);
   });
 
@@ -125,7 +120,7 @@ describe.each(VARIANTS)('the wire contract over the %s transport (e2e)', (varian
     proxy.rule = { match: isReplay, behave: { kind: 'trickle', every: 100 } };
     tm.fake.createOrg('acme');
     const started = Date.now();
-    const { poller, errors } = await start({ httpTimeout: 1_000, initialBackoff: 50, maxBackoff: 100 });
+    const { app, poller, errors } = await start({ httpTimeout: 1_000, initialBackoff: 50, maxBackoff: 100 });
     await waitFor(() => errors.length > 0, { timeout: 10_000, message: 'the trickling replay was never reported' });
     // ~1 s; the bound is 5x, since without a deadline it never fails at all.
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -134,6 +129,9 @@ describe.each(VARIANTS)('the wire contract over the %s transport (e2e)', (varian
     proxy.rule = undefined;
     await poller.whenReady();
     await poller.whenIdle();
+    // Recovered: the replay that timed out is handled once it arrives whole.
+    expect(poller.isReady()).toBe(true);
+    expect(app.get(Recorder).seen).toEqual(['org/created/acme']);
   });
 
   it('a poll that trickles fails at httpTimeout, and polling resumes afterwards', async () => {
